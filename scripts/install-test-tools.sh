@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Install the real CLIs the end-to-end tests drive into <repo>/.tools/bin:
+#   helm3      helm.sh/helm/v3/cmd/helm@v3.22.0
+#   helm4      helm.sh/helm/v4/cmd/helm@v4.3.1
+#   kustomize  sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+# They are built from source with `go install` through the Go module proxy.
+# Everything (binaries, module cache, build cache) lives under the git-ignored
+# .tools/ folder, so a second run (or CI on the same machine) skips the builds.
+# kubectl and kpt are expected on PATH already; they are only checked.
+#
+# Usage: scripts/install-test-tools.sh [--force]   (--force rebuilds everything)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${REPO_ROOT}/.tools"
+BIN_DIR="${TOOLS_DIR}/bin"
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+HELM3_VERSION="v3.22.0"
+HELM4_VERSION="v4.3.1"
+# v5.8.3 (kustomize/api v0.21.3) declares `go 1.27.0`; v5.8.2 is the newest
+# release that builds with this machine's Go 1.26.
+KUSTOMIZE_VERSION="v5.8.2"
+# Helm 3 release builds stamp the default .Capabilities.KubeVersion from the
+# k8s.io/client-go version in its go.mod (v0.37.0 -> Kubernetes 1.37); a plain
+# `go install` would leave the source default of v1.20.0. Helm 4 computes this
+# at run time from the embedded build info, so it needs no such flag.
+HELM3_K8S_MAJOR="1"
+HELM3_K8S_MINOR="37"
+
+mkdir -p "${BIN_DIR}" "${TOOLS_DIR}/go" "${TOOLS_DIR}/tmp"
+export GOPATH="${TOOLS_DIR}/go"
+export GOMODCACHE="${TOOLS_DIR}/go/pkg/mod"
+export GOCACHE="${TOOLS_DIR}/go/cache"
+# Build with the machine's own Go; never fetch another toolchain behind our back.
+export GOTOOLCHAIN=local
+# Static binaries, as the upstream release builds are.
+export CGO_ENABLED=0
+# `go install pkg@version` ignores any go.mod in the working directory; run it
+# from a neutral directory anyway.
+cd "${TOOLS_DIR}"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-test-tools: 'go' is not on PATH" >&2
+  exit 1
+fi
+
+# build_tool NAME PACKAGE@VERSION EXPECTED_VERSION LDFLAGS
+# Builds into a private temporary GOBIN, then moves the binary to $BIN_DIR/NAME.
+# A stamp file records what was built; the build is skipped when the stamp
+# matches and the binary still reports the expected version.
+build_tool() {
+  local name="$1" pkg="$2" want="$3" ldflags="$4"
+  local dest="${BIN_DIR}/${name}"
+  local stamp="${BIN_DIR}/.${name}.stamp"
+  local spec="${pkg} ldflags=[${ldflags}] $(go env GOVERSION)"
+
+  if [[ ${FORCE} -eq 0 && -x "${dest}" && -f "${stamp}" ]] \
+      && [[ "$(cat "${stamp}")" == "${spec}" ]] \
+      && [[ "$(tool_version "${name}")" == "${want}" ]]; then
+    echo "install-test-tools: ${name} ${want} already installed, skipping build"
+    return 0
+  fi
+
+  echo "install-test-tools: building ${name} from ${pkg} ..."
+  local gobin start
+  gobin="$(mktemp -d "${TOOLS_DIR}/tmp/${name}.XXXXXX")"
+  start=${SECONDS}
+  GOBIN="${gobin}" go install -trimpath -ldflags "${ldflags}" "${pkg}"
+  local built
+  built="$(find "${gobin}" -maxdepth 1 -type f -perm -u+x | head -n 1)"
+  if [[ -z "${built}" ]]; then
+    echo "install-test-tools: go install ${pkg} produced no binary" >&2
+    exit 1
+  fi
+  mv -f "${built}" "${dest}"
+  rm -rf "${gobin}"
+  echo "install-test-tools: built ${name} in $((SECONDS - start))s"
+
+  local got
+  got="$(tool_version "${name}")"
+  if [[ "${got}" != "${want}" ]]; then
+    echo "install-test-tools: ${name} reports version '${got}', expected '${want}'" >&2
+    exit 1
+  fi
+  printf '%s\n' "${spec}" > "${stamp}"
+}
+
+# tool_version NAME: the bare version string the installed binary reports.
+tool_version() {
+  case "$1" in
+    helm3|helm4) "${BIN_DIR}/$1" version --template '{{.Version}}' 2>/dev/null || true ;;
+    kustomize)   "${BIN_DIR}/$1" version 2>/dev/null || true ;;
+  esac
+}
+
+build_tool helm3 "helm.sh/helm/v3/cmd/helm@${HELM3_VERSION}" "${HELM3_VERSION}" \
+  "-s -w \
+-X helm.sh/helm/v3/internal/version.version=${HELM3_VERSION} \
+-X helm.sh/helm/v3/internal/version.metadata= \
+-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=${HELM3_K8S_MAJOR} \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${HELM3_K8S_MINOR} \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=${HELM3_K8S_MAJOR} \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${HELM3_K8S_MINOR}"
+
+build_tool helm4 "helm.sh/helm/v4/cmd/helm@${HELM4_VERSION}" "${HELM4_VERSION}" \
+  "-s -w \
+-X helm.sh/helm/v4/internal/version.version=${HELM4_VERSION} \
+-X helm.sh/helm/v4/internal/version.metadata= \
+-X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+
+build_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" "${KUSTOMIZE_VERSION}" \
+  "-s -w"
+
+rm -rf "${TOOLS_DIR}/tmp"
+
+echo "helm3: $("${BIN_DIR}/helm3" version --short)"
+echo "helm4: $("${BIN_DIR}/helm4" version --short)"
+echo "kustomize: $("${BIN_DIR}/kustomize" version)"
+
+# Pre-installed tools: they must exist; their version output is only shown.
+missing=0
+for tool in kubectl kpt; do
+  if ! command -v "${tool}" >/dev/null 2>&1; then
+    echo "install-test-tools: '${tool}' is not on PATH (it is expected to be pre-installed)" >&2
+    missing=1
+  fi
+done
+[[ ${missing} -eq 0 ]] || exit 1
+echo "kubectl: $(kubectl version --client 2>&1 | head -n 1 || true)"
+echo "kpt: $(kpt version 2>&1 | head -n 1 || true)"
+echo "install-test-tools: tools are in ${BIN_DIR}"

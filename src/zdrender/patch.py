@@ -1,0 +1,323 @@
+"""Apply RFC 6902 operations to a YAML document's text, changing only the lines they touch.
+
+Each operation is located in the node graph that libyaml composes (with marks), then turned into one
+text edit: a scalar's characters replaced, a block entry's lines inserted or deleted, or a flow
+collection re-emitted in flow style. Nothing else in the document is re-serialised, so comments,
+quoting, indentation and YAML 1.1 spellings (`0644`, `on`, `~`) elsewhere stay as they were.
+
+When a minimal edit is impossible (the path goes through an alias or a merge key, or the text has a
+shape this module does not edit) `PatchError` is raised and the caller re-emits the whole document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from . import yamldoc
+
+
+class PatchError(Exception):
+    """No minimal text edit exists for this operation; the message says why."""
+
+
+def apply(text: str, ops: list[dict[str, Any]]) -> str:
+    for op in ops:
+        text = apply_one(text, op)
+    return text
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise PatchError(f"invalid JSON pointer {pointer!r}")
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+
+
+def apply_one(text: str, op: dict[str, Any]) -> str:
+    parsed = yamldoc.parse(text)
+    edit = _Editor(text, parsed)
+    return edit.apply(op)
+
+
+class _Editor:
+    def __init__(self, text: str, parsed: yamldoc.Parsed):
+        self.text = text
+        self.root = parsed.root
+        self.shared = parsed.shared
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+        self._seq_indent: int | None = None
+
+    # -- locating -------------------------------------------------------------------------------
+    def _check(self, node: Node, where: str) -> None:
+        if id(node) in self.shared:
+            raise PatchError(f"{where} is reached through a YAML alias")
+
+    def _walk(self, parts: list[str]) -> Node:
+        node = self.root
+        if node is None:
+            raise PatchError("the document is empty")
+        self._check(node, "the document")
+        for depth, part in enumerate(parts):
+            where = "/" + "/".join(parts[: depth + 1])
+            if isinstance(node, MappingNode):
+                if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+                    raise PatchError(f"{where} is inside a mapping with a merge key (<<)")
+                index = self._key_index(node, part)
+                if index is None:
+                    raise PatchError(f"{where} does not exist")
+                node = node.value[index][1]
+            elif isinstance(node, SequenceNode):
+                if not part.isdigit() or int(part) >= len(node.value):
+                    raise PatchError(f"{where} does not exist")
+                node = node.value[int(part)]
+            else:
+                raise PatchError(f"{where} is inside a scalar")
+            self._check(node, where)
+        return node
+
+    @staticmethod
+    def _key_index(mapping: MappingNode, key: str) -> int | None:
+        found = None
+        for i, (k, _) in enumerate(mapping.value):  # the last duplicate wins, as when loading
+            if isinstance(k, ScalarNode) and k.value == key:
+                found = i
+        return found
+
+    # -- positions ------------------------------------------------------------------------------
+    def _end(self, node: Node) -> int:
+        """Offset just after the node's own text (block collections end with their last child)."""
+        self._check(node, "the end of a collection")
+        if isinstance(node, MappingNode) and not node.flow_style and node.value:
+            return self._end(node.value[-1][1])
+        if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+            return self._end(node.value[-1])
+        return node.end_mark.index
+
+    def _line_start(self, offset: int) -> int:
+        return self.text.rfind("\n", 0, offset) + 1
+
+    def _after_line(self, offset: int) -> int:
+        """Offset of the line after the one holding `offset` (offset itself when at a line start)."""
+        if offset > 0 and self.text[offset - 1] == "\n":
+            return offset
+        nl = self.text.find("\n", offset)
+        return len(self.text) if nl < 0 else nl + 1
+
+    def _insert_lines(self, offset: int, lines: list[str]) -> str:
+        block = "".join(line + self.nl for line in lines)
+        if offset == len(self.text) and self.text and not self.text.endswith("\n"):
+            block = self.nl + block.removesuffix(self.nl)
+        return self.text[:offset] + block + self.text[offset:]
+
+    def _line_prefix(self, node: Node) -> str:
+        start = node.start_mark.index
+        return self.text[self._line_start(start) : start]
+
+    def _seq_indent_of_doc(self) -> int:
+        """How far this document indents a block sequence under its key (0 or 2, usually)."""
+        if self._seq_indent is None:
+            self._seq_indent = 2
+            stack = [self.root]
+            seen: set[int] = set()
+            while stack:
+                node = stack.pop()
+                if node is None or id(node) in seen:
+                    continue
+                seen.add(id(node))
+                if isinstance(node, MappingNode):
+                    for k, v in node.value:
+                        if isinstance(v, SequenceNode) and not v.flow_style and v.value:
+                            if v.start_mark.line > k.start_mark.line:
+                                self._seq_indent = max(0, v.start_mark.column - k.start_mark.column)
+                                return self._seq_indent
+                        stack.append(v)
+                elif isinstance(node, SequenceNode):
+                    stack.extend(node.value)
+        return self._seq_indent
+
+    # -- operations -----------------------------------------------------------------------------
+    def apply(self, op: dict[str, Any]) -> str:
+        kind = op.get("op")
+        parts = split_pointer(op.get("path", ""))
+        if not parts:
+            raise PatchError("operations on the whole document are not edited in place")
+        parent = self._walk(parts[:-1])
+        key = parts[-1]
+        where = op["path"]
+        if kind not in ("add", "replace", "remove"):
+            raise PatchError(f"operation {kind!r} is not edited in place")
+        if isinstance(parent, (MappingNode, SequenceNode)) and parent.flow_style:
+            return self._reemit_flow(parent, op, key)
+        if isinstance(parent, MappingNode):
+            index = self._key_index(parent, key)
+            if kind == "remove":
+                if index is None:
+                    raise PatchError(f"{where} does not exist")
+                return self._remove_entry(parent, index)
+            if index is not None:
+                return self._replace(parent.value[index][1], op["value"], where)
+            if kind == "replace":
+                raise PatchError(f"{where} does not exist")
+            return self._insert_entry(parent, key, op["value"])
+        if isinstance(parent, SequenceNode):
+            if key == "-":
+                if kind != "add":
+                    raise PatchError(f"{where}: '-' only appends")
+                return self._insert_item(parent, len(parent.value), op["value"])
+            if not key.isdigit() or int(key) > len(parent.value):
+                raise PatchError(f"{where} does not exist")
+            index = int(key)
+            if kind == "add":
+                return self._insert_item(parent, index, op["value"])
+            if index == len(parent.value):
+                raise PatchError(f"{where} does not exist")
+            if kind == "remove":
+                return self._remove_item(parent, index)
+            return self._replace(parent.value[index], op["value"], where)
+        raise PatchError(f"{where}: the parent is not a mapping or a sequence")
+
+    def _replace(self, node: Node, value: Any, where: str) -> str:
+        self._check(node, where)
+        start, end = node.start_mark.index, node.end_mark.index
+        if isinstance(node, ScalarNode) or node.flow_style:
+            if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+                return self.text[:start] + flow(value) + self.nl + self.text[end:]
+            prefix = "" if start == 0 or self.text[start - 1] in " \t[{,\n" else " "
+            return self.text[:start] + prefix + flow(value) + self.text[end:]
+        # A block collection: replace its lines with the new value emitted in block style.
+        line_prefix = self._line_prefix(node)
+        if not re.fullmatch(r"[ \t]*(?:-[ \t]+)*", line_prefix):
+            raise PatchError(f"{where} starts in the middle of a line")
+        column = len(line_prefix)
+        lines = block_value(value, column, self._seq_indent_of_doc())
+        if not lines:  # an empty collection has no block form
+            lines = [" " * column + flow(value)]
+        lines[0] = line_prefix + lines[0][column:]
+        begin, stop = self._line_start(start), self._after_line(self._end(node))
+        return self.text[:begin] + "".join(line + self.nl for line in lines) + self.text[stop:]
+
+    def _insert_entry(self, mapping: MappingNode, key: str, value: Any) -> str:
+        column = mapping.value[0][0].start_mark.column
+        offset = self._after_line(self._end(mapping))
+        lines = block_entry(key, value, column, self._seq_indent_of_doc())
+        return self._insert_lines(offset, lines)
+
+    def _insert_item(self, seq: SequenceNode, index: int, value: Any) -> str:
+        if not seq.value:
+            raise PatchError("an empty block sequence")  # cannot happen: empty ones are flow
+        column = seq.start_mark.column
+        lines = block_item(value, column, self._seq_indent_of_doc())
+        if index == len(seq.value):
+            return self._insert_lines(self._after_line(self._end(seq)), lines)
+        item = seq.value[index]
+        self._check(item, "a sequence item")
+        prefix = self._line_prefix(item)
+        if not re.fullmatch(r"[ \t]*-[ \t]+", prefix):
+            raise PatchError("a sequence item that does not start its line")
+        return self._insert_lines(self._line_start(item.start_mark.index), lines)
+
+    def _remove_entry(self, mapping: MappingNode, index: int) -> str:
+        if len(mapping.value) == 1:
+            return self._replace(mapping, {}, "a mapping")
+        key, value = mapping.value[index]
+        prefix = self._line_prefix(key)
+        if prefix.strip():
+            raise PatchError("a key that does not start its line")
+        begin = self._line_start(key.start_mark.index)
+        stop = self._after_line(self._end(value))
+        return self.text[:begin] + self.text[stop:]
+
+    def _remove_item(self, seq: SequenceNode, index: int) -> str:
+        if len(seq.value) == 1:
+            return self._replace(seq, [], "a sequence")
+        item = seq.value[index]
+        self._check(item, "a sequence item")
+        prefix = self._line_prefix(item)
+        if not re.fullmatch(r"[ \t]*-[ \t]+", prefix) and not (
+            isinstance(item, ScalarNode) and item.start_mark.index == item.end_mark.index
+        ):
+            raise PatchError("a sequence item that does not start its line")
+        begin = self._line_start(item.start_mark.index)
+        stop = self._after_line(self._end(item))
+        return self.text[:begin] + self.text[stop:]
+
+    def _reemit_flow(self, parent: Node, op: dict[str, Any], key: str) -> str:
+        import jsonpatch
+
+        value = yamldoc._Builder().build(parent)
+        patched = jsonpatch.apply_patch(value, [{**op, "path": "/" + key.replace("~", "~0").replace("/", "~1")}])
+        start, end = parent.start_mark.index, parent.end_mark.index
+        return self.text[:start] + flow(patched) + self.text[end:]
+
+
+# -- emitting ---------------------------------------------------------------------------------------
+_resolver = yaml.resolver.Resolver()
+_PLAIN = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_./$(){}=+-]*(?: [A-Za-z0-9_./$(){}=+-]+)*")
+
+
+def scalar(value: Any) -> str:
+    """A scalar in the shortest spelling that reads back as the same value."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and _resolver.resolve(ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str":
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar(k)}: {flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    return scalar(value)
+
+
+def block_entry(key: str, value: Any, column: int, seq_indent: int) -> list[str]:
+    head = " " * column + scalar(key) + ":"
+    nested = block_value(value, column, seq_indent, under_key=True)
+    if not nested:
+        return [head + " " + flow(value)]
+    return [head, *nested]
+
+
+def block_value(value: Any, column: int, seq_indent: int, under_key: bool = False) -> list[str]:
+    """Lines of a non-empty collection in block style ([] for scalars and empty collections)."""
+    if isinstance(value, dict) and value:
+        inner = column + 2 if under_key else column
+        lines: list[str] = []
+        for k, v in value.items():
+            lines += block_entry(k, v, inner, seq_indent)
+        return lines
+    if isinstance(value, list) and value:
+        inner = column + seq_indent if under_key else column
+        lines = []
+        for item in value:
+            lines += block_item(item, inner, seq_indent)
+        return lines
+    return []
+
+
+def block_item(value: Any, column: int, seq_indent: int) -> list[str]:
+    nested = block_value(value, column + 2, seq_indent)
+    if not nested:
+        return [" " * column + "- " + flow(value)]
+    nested[0] = " " * column + "- " + nested[0][column + 2 :]
+    return nested

@@ -1,0 +1,223 @@
+"""One pass over a stream: documents in -> workload views -> rule plans -> text edits -> documents out.
+
+Only documents that matter are parsed (workloads, Lists, and the Services, HPAs and PDBs that rules
+look at); everything else is carried as text. Each patched document is parsed again and compared
+with the planned result, so the text edits are checked, not trusted; if the minimal edit cannot be
+made or does not match, that one document is re-emitted and a finding says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Iterable
+
+from . import patch, stream, yamldoc
+from .rules import REGISTRY
+from .rules.base import Finding, RuleContext
+from .settings import Settings, SettingsError
+from .workload import CONTEXT_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
+
+FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
+_SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
+_INTERESTING = WORKLOAD_KINDS | CONTEXT_KINDS | LIST_KINDS
+
+
+class InputError(Exception):
+    """Input zdrender refuses; the message is one line naming the document and line."""
+
+
+@dataclass
+class DocumentResult:
+    document: stream.Document
+    parsed: yamldoc.Parsed | None = None
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    output: str = ""
+    index: int | None = None  # 0-based among documents that hold an object
+
+    @property
+    def data(self) -> Any:
+        return self.parsed.data if self.parsed else None
+
+    @property
+    def holds_object(self) -> bool:
+        if self.parsed is not None:
+            return self.parsed.data is not None
+        return self.document.has_content
+
+    @property
+    def source(self) -> str | None:
+        match = _SOURCE.search(self.document.text)
+        if match:
+            return match.group(1)
+        data = self.data
+        if isinstance(data, dict):
+            annotations = (data.get("metadata") or {}).get("annotations") if isinstance(data.get("metadata"), dict) else None
+            if isinstance(annotations, dict) and annotations.get(FILENAME_ANNOTATION):
+                return str(annotations[FILENAME_ANNOTATION])
+        return None
+
+
+@dataclass
+class Result:
+    stream: stream.Stream
+    documents: list[DocumentResult]
+
+    @property
+    def output(self) -> str:
+        return self.stream.join([d.output for d in self.documents])
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for d in self.documents for f in d.findings]
+
+
+def parse_document(doc: stream.Document) -> yamldoc.Parsed:
+    try:
+        return yamldoc.parse(doc.text)
+    except yamldoc.YAMLError as err:
+        source = _SOURCE.search(doc.text)
+        where = f"document {doc.number}" + (f" ({source.group(1)})" if source else "")
+        line = f", line {doc.line + err.line - 1}" if err.line else ""
+        raise InputError(f"{where}{line}: {err.message}; fix the YAML of this document") from None
+
+
+def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY) -> Result:
+    parsed_stream = stream.split(text)
+    results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
+    context = StreamContext()
+    for result in results:
+        doc = result.document
+        if doc.has_content and (parse_all or not doc.classified or doc.kind in _INTERESTING):
+            result.parsed = parse_document(doc)
+            for obj in context_objects(result.parsed.data):
+                context.add(obj)
+    index = 0
+    for result in results:
+        if result.holds_object:
+            result.index = index
+            index += 1
+    rules = tuple(rules)
+    for result in results:
+        if result.parsed is not None and result.parsed.data is not None:
+            _plan_document(result, settings, context, rules)
+    return Result(stream=parsed_stream, documents=results)
+
+
+def _resolve(document: Any, pointer: str) -> Any:
+    node = document
+    for part in pointer.split("/")[1:]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _plan_document(result: DocumentResult, settings: Settings, context: StreamContext, rules: tuple[ModuleType, ...]) -> None:
+    import jsonpatch
+
+    doc = result.document
+    original = result.parsed.data
+    targets = list(workloads_in(original, context))
+    if not targets:
+        return
+    working = copy.deepcopy(original)
+    for target in targets:
+        where = f"{target.ref} (document {doc.number})"
+        try:
+            local = settings.for_annotations(target.annotations, where)
+        except SettingsError as err:
+            raise InputError(str(err)) from None
+        if local["skip"] or (target.is_hook and not local["include-hooks"]):
+            continue
+        extra = tuple(local.values.get("sidecar-names", ()))
+        for rule in rules:
+            if rule.ID in local["skip-rules"]:
+                continue
+            view = Workload(_resolve(working, target.pointer), target.pointer, context, extra)
+            if not view.has_template:
+                break
+            ctx = RuleContext(settings=local, stream=context, document=working)
+            for finding in rule.plan(view, ctx):
+                if finding.ops:
+                    jsonpatch.apply_patch(working, finding.ops, in_place=True)
+                    result.ops.extend(finding.ops)
+                finding.kind, finding.name, finding.namespace = view.kind, view.name, view.namespace
+                result.findings.append(finding)
+    for finding in result.findings:
+        finding.document, finding.index, finding.source = doc.number, result.index, result.source
+        line = yamldoc.line_of(result.parsed.root, patch.split_pointer(finding.path)) if finding.path else None
+        finding.line = doc.line + line - 1 if line else doc.line
+    if result.ops:
+        result.output = _edit(result, working)
+    for finding in result.findings:
+        if finding.new_document is not None:
+            result.output = _append_document(result.output, finding.new_document, doc.newline)
+
+
+def _edit(result: DocumentResult, expected: Any) -> str:
+    """The document's text with the planned ops applied minimally, checked against `expected`."""
+    doc = result.document
+    try:
+        text = patch.apply(doc.text, result.ops)
+        if yamldoc.load(text) == expected:
+            return text
+        reason = "the minimal edit did not reproduce the planned change"
+    except (patch.PatchError, yamldoc.YAMLError) as err:
+        reason = str(err)
+    text = reemit(doc.text, result.parsed.root, expected)
+    result.findings.append(
+        Finding(
+            "engine",
+            "info",
+            f"document re-emitted in full instead of edited in place ({reason}); formatting of untouched lines may differ",
+            document=doc.number,
+            index=result.index if result.index is not None else -1,
+            kind=str(expected.get("kind", "")) if isinstance(expected, dict) else "",
+            source=result.source,
+            line=doc.line,
+        )
+    )
+    return text
+
+
+def reemit(text: str, root: Any, data: Any) -> str:
+    """The document's leading lines (separator, comments) and trailing lines, with `data` dumped between."""
+    import yaml
+
+    nl = "\r\n" if "\r\n" in text else "\n"
+    start = text.rfind("\n", 0, root.start_mark.index) + 1 if root is not None else len(text)
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
+    if nl != "\n":
+        body = body.replace("\n", nl)
+    end_marker = re.search(r"^\.\.\.(?:[ \t].*)?\r?$", text[start:], re.MULTILINE)
+    tail = text[start + end_marker.start() :] if end_marker else ""
+    return text[:start] + body + tail
+
+
+def _append_document(text: str, body: str, nl: str) -> str:
+    if text and not text.endswith("\n"):
+        text += nl
+    return text + "---" + nl + body.replace("\n", nl) if nl != "\n" else text + "---\n" + body
+
+
+def explain(result: Result) -> list[dict[str, Any]]:
+    """One entry per document that holds an object: where it is, and its RFC 6902 patch."""
+    entries = []
+    for doc in result.documents:
+        if doc.index is None:
+            continue
+        data = doc.data if doc.parsed is not None else parse_document(doc.document).data
+        meta = data.get("metadata") if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else {}
+        entries.append(
+            {
+                "index": doc.index,
+                "kind": data.get("kind") if isinstance(data, dict) else None,
+                "name": meta.get("name"),
+                "namespace": meta.get("namespace"),
+                "source": doc.source,
+                "patch": doc.ops,
+            }
+        )
+    return entries

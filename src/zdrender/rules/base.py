@@ -1,0 +1,100 @@
+"""What every rule module shares: findings, the context a rule plans in, and op builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..settings import Settings
+from ..workload import StreamContext, Workload, escape
+
+SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str  # info | warning | error
+    message: str
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    path: str = ""  # JSON pointer (in the document) of the field the finding is about
+    # Filled in by the pipeline:
+    document: int = 0  # 1-based document number in the stream
+    index: int = -1  # 0-based position among the documents that hold an object
+    kind: str = ""
+    name: str = ""
+    namespace: str | None = None
+    source: str | None = None  # Helm's `# Source:` template or the Helm 4 filename annotation
+    line: int | None = None  # 1-based line of the input stream
+    new_document: str | None = None  # a whole document to insert after this one (text, no `---`)
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.ops) or self.new_document is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "document": self.document,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "source": self.source,
+            "line": self.line,
+            "path": self.path,
+            "patch": self.ops,
+        }
+
+
+@dataclass
+class RuleContext:
+    settings: Settings  # with the workload's own annotations applied
+    stream: StreamContext
+    document: dict[str, Any]  # the working copy of the whole document, for op builders
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.settings.at_least(major, minor)
+
+    def set(self, path: str, value: Any) -> dict[str, Any]:
+        return set_op(self.document, path, value)
+
+
+def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
+    """One RFC 6902 op that makes `path` hold `value`, creating missing (or null) parent mappings."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    node = document
+    for depth, part in enumerate(parts[:-1]):
+        child = _child(node, part)
+        if not isinstance(child, (dict, list)):
+            # Build the rest as nested mappings and add (or replace a null) at this depth.
+            nested: Any = value
+            for key in reversed(parts[depth + 1 :]):
+                nested = {key: nested}
+            here = "".join("/" + escape(p) for p in parts[: depth + 1])
+            return {"op": "replace" if child is None and _has(node, part) else "add", "path": here, "value": nested}
+        node = child
+    exists = _has(node, parts[-1])
+    return {"op": "replace" if exists else "add", "path": path, "value": value}
+
+
+def _child(node: Any, part: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def _has(node: Any, part: str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and part.isdigit() and int(part) < len(node)
+
+
+def kinds_label(kinds: frozenset[str]) -> str:
+    return ", ".join(sorted(kinds))
+
+
+__all__ = ["Finding", "RuleContext", "SEVERITIES", "Workload", "set_op"]

@@ -1,0 +1,60 @@
+"""Give the pod a termination grace period that covers its preStop sleeps and the drain after them.
+
+The grace period counts from the deletion, preStop included: a 10 s sleep in a 30 s grace period
+leaves 20 s to drain before SIGKILL. A native `sleep` longer than the grace period is rejected by the
+API server. Sidecars that must outlive the app, and Linkerd's proxy wait, need room past their own
+delay too. The grace period is only ever raised.
+"""
+
+from __future__ import annotations
+
+from ..settings import Knob
+from .base import Finding, RuleContext, Workload
+
+ID = "grace-period"
+SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget."
+KNOBS = (
+    Knob(
+        "drain-seconds",
+        20,
+        "Seconds an app needs after SIGTERM to finish in-flight requests (the drain budget).",
+        minimum=0,
+        per_workload=True,
+    ),
+    Knob(
+        "sidecar-exit-seconds",
+        5,
+        "Seconds a sidecar gets after its own preStop sleep, before SIGKILL.",
+        minimum=1,
+    ),
+)
+LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
+
+
+def required_seconds(workload: Workload, drain: int, sidecar_exit: int) -> tuple[int, str] | None:
+    """The grace period this pod needs, and why; None when nothing in it sleeps."""
+    needs: list[tuple[int, str]] = []
+    for c in workload.main_containers:
+        if c.prestop_sleep is not None:
+            needs.append((c.prestop_sleep + drain, f'container "{c.name}" sleeps {c.prestop_sleep}s + {drain}s drain'))
+    for c in workload.sidecars + [i for i in workload.init_containers if i.is_restartable_init]:
+        if c.prestop_sleep is not None:
+            needs.append((c.prestop_sleep + sidecar_exit, f'sidecar "{c.name}" sleeps {c.prestop_sleep}s + {sidecar_exit}s to exit'))
+    wait = workload.template_metadata.get("annotations", {}) or {}
+    wait = wait.get(LINKERD_WAIT) if isinstance(wait, dict) else None
+    if isinstance(wait, (int, str)) and str(wait).isdigit():
+        needs.append((int(wait) + sidecar_exit, f"linkerd-proxy waits {wait}s before exiting + {sidecar_exit}s"))
+    return max(needs) if needs else None
+
+
+def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    need = required_seconds(workload, ctx.settings["drain-seconds"], ctx.settings["sidecar-exit-seconds"])
+    if need is None:
+        return []
+    seconds, reason = need
+    current = workload.grace_period
+    if current >= seconds:
+        return []
+    path = f"{workload.pod_spec_pointer}/terminationGracePeriodSeconds"
+    message = f"terminationGracePeriodSeconds raised from {current} to {seconds}: {reason}"
+    return [Finding(ID, "warning", message, ops=[ctx.set(path, seconds)], path=path)]

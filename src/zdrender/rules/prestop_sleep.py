@@ -1,0 +1,54 @@
+"""Sleep in a preStop hook so a terminating pod keeps serving while the rest of the cluster catches up.
+
+Deleting a pod is asynchronous: the kubelet sends SIGTERM while endpoints, kube-proxy, ingress
+controllers and cloud load balancers still route traffic to it. A short sleep before SIGTERM keeps
+the app serving until they have caught up ("don't stop receiving connections: start draining them").
+Kubernetes >= 1.30 has a native `sleep` action; below it the hook runs `sleep` from the image, which
+distroless and scratch images do not have.
+"""
+
+from __future__ import annotations
+
+from ..settings import Knob
+from .base import Finding, RuleContext, Workload
+
+ID = "prestop-sleep"
+SUMMARY = "Add a preStop sleep to each main container of a serving workload."
+KNOBS = (
+    Knob(
+        "prestop-seconds",
+        10,
+        "Seconds each main container sleeps in its preStop hook before SIGTERM.",
+        minimum=1,
+        per_workload=True,
+    ),
+)
+KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"})
+NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
+
+
+def handler(seconds: int, ctx: RuleContext) -> dict:
+    if ctx.at_least(*NATIVE_SLEEP):
+        return {"sleep": {"seconds": seconds}}
+    return {"exec": {"command": ["sleep", str(seconds)]}}
+
+
+def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    if workload.kind not in KINDS or not workload.serving:
+        return []
+    seconds = ctx.settings["prestop-seconds"]
+    findings = []
+    for container in workload.main_containers:
+        if container.prestop is not None:
+            continue
+        path = f"{container.pointer}/lifecycle/preStop"
+        if ctx.at_least(*NATIVE_SLEEP):
+            message = f'container "{container.name}": added a preStop sleep of {seconds}s so it keeps serving while endpoints and load balancers drop the pod'
+        else:
+            major, minor = ctx.settings.kube_version
+            message = (
+                f'container "{container.name}": added a preStop `sleep {seconds}` command; Kubernetes {major}.{minor} has no native '
+                "sleep action, so the image must ship a sleep binary (distroless images do not): target 1.30+ with --kube-version"
+            )
+        findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, handler(seconds, ctx))], path=path))
+    return findings

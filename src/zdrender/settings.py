@@ -1,0 +1,245 @@
+"""Settings: built-in defaults < config file < flags (or KRM functionConfig) < workload annotations.
+
+Every setting is a `Knob` declared next to the code that reads it (global ones here, rule knobs in
+their rule module). Values from text (flags, annotations, environment) are parsed by the knob, so an
+invalid value fails with the key, where it came from, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+ANNOTATION_PREFIX = "zdrender.io/"
+
+
+class SettingsError(Exception):
+    """An invalid setting; the message names the key, its source and the allowed values."""
+
+
+@dataclass(frozen=True)
+class Knob:
+    key: str
+    default: Any
+    help: str
+    kind: str = "int"  # int | bool | str | version | list | map | choice
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    per_workload: bool = False  # may be overridden by a zdrender.io/<key> annotation
+
+    def parse(self, value: Any, source: str) -> Any:
+        try:
+            return _PARSERS[self.kind](self, value)
+        except (ValueError, TypeError) as err:
+            raise SettingsError(f"setting {self.key} ({source}): {err}") from None
+
+    def describe_default(self) -> str:
+        value = self.default
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "list":
+            return ",".join(value) or "(none)"
+        if self.kind == "map":
+            return ",".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+        return str(value)
+
+
+def _int(knob: Knob, value: Any) -> int:
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value))):
+        floor = knob.minimum if knob.minimum is not None else 0
+        raise ValueError(f"expected a whole number >= {floor}, got {value!r}")
+    number = int(value)
+    if knob.minimum is not None and number < knob.minimum:
+        raise ValueError(f"expected a whole number >= {knob.minimum}, got {number}")
+    return number
+
+
+def _bool(knob: Knob, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _str(knob: Knob, value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError(f"expected a string, got {value!r}")
+    return str(value)
+
+
+def _choice(knob: Knob, value: Any) -> str:
+    text = str(value).strip()
+    if text not in knob.choices:
+        raise ValueError(f"expected one of {', '.join(knob.choices)}, got {value!r}")
+    return text
+
+
+def _version(knob: Knob, value: Any) -> tuple[int, int]:
+    return parse_version(str(value))
+
+
+def _list(knob: Knob, value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        items = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    else:
+        raise ValueError(f"expected a comma-separated list, got {value!r}")
+    items = [v for v in items if v]
+    if knob.choices:
+        unknown = [v for v in items if v not in knob.choices]
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)}; allowed: {', '.join(knob.choices)}")
+    return tuple(items)
+
+
+def _map(knob: Knob, value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str):
+        result = {}
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            name, sep, mapped = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"expected key=value pairs separated by commas, got {item!r}")
+            result[name.strip()] = mapped.strip()
+        return result
+    raise ValueError(f"expected a mapping or key=value pairs, got {value!r}")
+
+
+_PARSERS: dict[str, Callable[[Knob, Any], Any]] = {
+    "int": _int,
+    "bool": _bool,
+    "str": _str,
+    "choice": _choice,
+    "version": _version,
+    "list": _list,
+    "map": _map,
+}
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?\s*", text)
+    if not match:
+        raise ValueError(f"expected a Kubernetes version such as 1.30, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+GLOBAL_KNOBS = (
+    Knob(
+        "kube-version",
+        (1, 30),
+        "Kubernetes version of the target cluster; gates native preStop sleep (1.30), native sidecars (1.29).",
+        kind="version",
+    ),
+    Knob("skip-rules", (), "Rules not to run (comma-separated ids).", kind="list", per_workload=True),
+    Knob("skip", False, "Leave the workload untouched (annotation zdrender.io/skip).", kind="bool", per_workload=True),
+    Knob("include-hooks", False, "Also patch Helm hooks (helm.sh/hook), which are left alone by default.", kind="bool"),
+    Knob("feature-gates", {}, "Kubernetes feature gates enabled on the target cluster (Gate=true,...).", kind="map"),
+)
+
+
+@dataclass
+class Settings:
+    """Resolved values by key, plus the knobs that give them meaning."""
+
+    knobs: dict[str, Knob]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def defaults(cls, knobs: Iterable[Knob]) -> Settings:
+        by_key = {k.key: k for k in knobs}
+        return cls(knobs=by_key, values={k: knob.default for k, knob in by_key.items()})
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def merged(self, overrides: Mapping[str, Any], source: str, *, annotations: bool = False) -> Settings:
+        values = dict(self.values)
+        for key, raw in overrides.items():
+            knob = self.knobs.get(key)
+            if knob is None:
+                allowed = ", ".join(sorted(self.knobs))
+                raise SettingsError(f"unknown setting {key!r} ({source}); known settings: {allowed}")
+            if annotations and not knob.per_workload:
+                raise SettingsError(f"setting {key} ({source}) cannot be set per workload; set it for the whole run")
+            values[key] = knob.parse(raw, source)
+        return Settings(knobs=self.knobs, values=values)
+
+    def for_annotations(self, annotations: Mapping[str, Any], where: str) -> Settings:
+        overrides = {
+            key[len(ANNOTATION_PREFIX) :]: value
+            for key, value in annotations.items()
+            if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and key[len(ANNOTATION_PREFIX) :] in self.knobs
+        }
+        if not overrides:
+            return self
+        return self.merged(overrides, f"annotation on {where}", annotations=True)
+
+    @property
+    def kube_version(self) -> tuple[int, int]:
+        return self.values["kube-version"]
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.kube_version >= (major, minor)
+
+
+def settings_from_document(data: Any, source: str) -> dict[str, Any]:
+    """Keys from a config file or KRM functionConfig: a plain mapping, a ConfigMap's `data`, or a
+    `zdrender.io/v1alpha1` `ZdRender` object's `spec`."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise SettingsError(f"{source}: expected a mapping of settings")
+    if data.get("kind") == "ConfigMap":
+        return dict(data.get("data") or {})
+    if data.get("kind") == "ZdRender":
+        return dict(data.get("spec") or {})
+    return {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
+
+
+def load(
+    knobs: Iterable[Knob],
+    *,
+    config_file: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    function_config: Any = None,
+) -> Settings:
+    """Resolve the run's settings (annotations are applied later, per workload)."""
+    from . import yamldoc
+
+    settings = Settings.defaults(knobs)
+    path = config_file or os.environ.get("ZDRENDER_CONFIG")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as err:
+            raise SettingsError(f"config file {path}: {err.strerror}") from None
+        try:
+            data = yamldoc.load(text)
+        except yamldoc.YAMLError as err:
+            raise SettingsError(f"config file {path}, line {err.line}: {err.message}") from None
+        settings = settings.merged(settings_from_document(data, f"config file {path}"), f"config file {path}")
+    if function_config is not None:
+        settings = settings.merged(settings_from_document(function_config, "functionConfig"), "functionConfig")
+    if flags:
+        settings = settings.merged(flags, "command line")
+    return settings
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """`--set key=value` pairs."""
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"--set {pair!r}: expected key=value")
+        result[key.strip()] = value
+    return result

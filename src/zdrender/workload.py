@@ -1,0 +1,405 @@
+"""Views of the workloads in a stream: their pod templates with Kubernetes API defaults applied,
+their containers (main or sidecar), and the stream around them (Services, HPAs, PDBs).
+
+Rules judge these views, never raw YAML: an offline tool that forgets the API defaults misfires
+(no `periodSeconds` means 10, no grace period means 30). Views are rebuilt from the working copy of
+the document before each rule, so a rule sees what the rules before it planned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterator, Mapping
+
+# kind -> JSON pointer of the pod template inside the object ("" for a Pod: the object is the pod)
+TEMPLATE_POINTERS = {
+    "Deployment": "/spec/template",
+    "StatefulSet": "/spec/template",
+    "DaemonSet": "/spec/template",
+    "ReplicaSet": "/spec/template",
+    "Job": "/spec/template",
+    "CronJob": "/spec/jobTemplate/spec/template",
+    "Pod": "",
+    "Rollout": "/spec/template",  # Argo Rollouts, argoproj.io/v1alpha1
+}
+WORKLOAD_KINDS = frozenset(TEMPLATE_POINTERS)
+CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"})
+LIST_KINDS = frozenset({"List"})
+HOOK_ANNOTATION = "helm.sh/hook"
+
+DEFAULT_GRACE_SECONDS = 30
+PROBE_DEFAULTS = {
+    "initialDelaySeconds": 0,
+    "periodSeconds": 10,
+    "timeoutSeconds": 1,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
+PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
+
+# Helpers that must outlive the app: (kind, pattern matched against the container name or image).
+KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("cloud-sql-proxy", r"cloud[-_]?sql[-_]?proxy|cloudsql-proxy|cloud-sql-connectors/cloud-sql-proxy"),
+        ("istio-proxy", r"(^|/)istio-proxy$|istio/proxyv2"),
+        ("linkerd-proxy", r"(^|/)linkerd-proxy$|linkerd/proxy(:|$)|linkerd2-proxy"),
+        ("envoy", r"(^|/)envoy($|[:@-])|envoyproxy/envoy"),
+        ("oauth2-proxy", r"oauth2[-_]proxy"),
+        ("vault-agent", r"vault-agent"),
+        ("fluent-bit", r"fluent[-_]?bit"),
+        ("fluentd", r"(^|/)fluentd($|[:@-])"),
+    )
+)
+
+
+def escape(part: str | int) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*parts: str | int) -> str:
+    return "".join("/" + escape(p) for p in parts)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@dataclass
+class Probe:
+    raw: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.raw.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        return PROBE_DEFAULTS[key]
+
+    @property
+    def handler(self) -> dict[str, Any]:
+        return {k: v for k, v in self.raw.items() if k not in PROBE_TIMING}
+
+    @property
+    def timing(self) -> dict[str, int]:
+        return {k: self[k] for k in PROBE_DEFAULTS}
+
+
+_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+(\d+)(?:s)?\s*(?:$|[;&|])")
+
+
+def sleep_seconds(handler: Any) -> int | None:
+    """Seconds a preStop handler sleeps: native `sleep`, `exec: [sleep, N]` or a shell `sleep N`."""
+    handler = as_dict(handler)
+    native = as_dict(handler.get("sleep")).get("seconds")
+    if isinstance(native, int) and not isinstance(native, bool):
+        return native
+    command = [str(c) for c in as_list(as_dict(handler.get("exec")).get("command"))]
+    if len(command) >= 2 and command[0].rsplit("/", 1)[-1] == "sleep" and command[1].rstrip("s").isdigit():
+        return int(command[1].rstrip("s"))
+    if len(command) >= 3 and command[0].rsplit("/", 1)[-1] in SHELLS and command[1] == "-c":
+        match = _SLEEP_SCRIPT.match(command[2])
+        if match:
+            return int(match.group(1))
+    return None
+
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "busybox"})
+
+
+@dataclass
+class Container:
+    index: int
+    pointer: str  # JSON pointer of the container in the document
+    raw: dict[str, Any]
+    init: bool = False
+    sidecar: str | None = None  # which known helper this is, when it is one
+
+    @property
+    def name(self) -> str:
+        return str(self.raw.get("name", f"#{self.index}"))
+
+    @property
+    def image(self) -> str:
+        return str(self.raw.get("image") or "")
+
+    @property
+    def ports(self) -> list[dict[str, Any]]:
+        return [p for p in as_list(self.raw.get("ports")) if isinstance(p, dict)]
+
+    @property
+    def lifecycle(self) -> dict[str, Any]:
+        return as_dict(self.raw.get("lifecycle"))
+
+    @property
+    def prestop(self) -> dict[str, Any] | None:
+        hook = self.lifecycle.get("preStop")
+        return hook if isinstance(hook, dict) and hook else None
+
+    @property
+    def prestop_sleep(self) -> int | None:
+        return sleep_seconds(self.prestop) if self.prestop else None
+
+    @property
+    def is_restartable_init(self) -> bool:
+        return self.init and self.raw.get("restartPolicy") == "Always"
+
+    def probe(self, which: str) -> Probe | None:
+        raw = self.raw.get(f"{which}Probe")
+        return Probe(raw) if isinstance(raw, dict) else None
+
+
+def _sidecar_kind(raw: dict[str, Any], extra_names: tuple[str, ...]) -> str | None:
+    name, image = str(raw.get("name") or ""), str(raw.get("image") or "")
+    if name in extra_names:
+        return name
+    for kind, pattern in KNOWN_SIDECARS:
+        if pattern.search(name) or pattern.search(image):
+            return kind
+    return None
+
+
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """A metav1.LabelSelector (matchLabels + matchExpressions) against labels; empty selects nothing."""
+    match_labels = as_dict(selector.get("matchLabels"))
+    expressions = [e for e in as_list(selector.get("matchExpressions")) if isinstance(e, dict)]
+    if not match_labels and not expressions:
+        return False
+    if any(str(labels.get(k)) != str(v) or k not in labels for k, v in match_labels.items()):
+        return False
+    for expr in expressions:
+        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in as_list(expr.get("values"))]
+        present = key in labels
+        if op == "In" and not (present and str(labels[key]) in values):
+            return False
+        if op == "NotIn" and present and str(labels[key]) in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def same_namespace(a: str | None, b: str | None) -> bool:
+    # Rendered charts often leave the namespace to `helm -n`: an unset one matches any.
+    return a is None or b is None or a == b
+
+
+@dataclass
+class StreamContext:
+    """What rules may know about the rest of the stream."""
+
+    services: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+    hpas: list[tuple[str | None, str, str, int]] = field(default_factory=list)
+    pdbs: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+
+    def add(self, obj: Mapping[str, Any]) -> None:
+        kind = obj.get("kind")
+        meta = as_dict(obj.get("metadata"))
+        namespace = meta.get("namespace")
+        spec = as_dict(obj.get("spec"))
+        if kind == "Service":
+            selector = {str(k): v for k, v in as_dict(spec.get("selector")).items()}
+            self.services.append((namespace, selector, str(meta.get("name", ""))))
+        elif kind == "HorizontalPodAutoscaler":
+            target = as_dict(spec.get("scaleTargetRef"))
+            minimum = spec.get("minReplicas", 1)
+            self.hpas.append(
+                (namespace, str(target.get("kind", "")), str(target.get("name", "")), minimum if isinstance(minimum, int) else 1)
+            )
+        elif kind == "PodDisruptionBudget":
+            self.pdbs.append((namespace, as_dict(spec.get("selector")), str(meta.get("name", ""))))
+
+    def services_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
+        return [
+            name
+            for ns, selector, name in self.services
+            if selector and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)
+        ]
+
+    def hpa_min_replicas(self, namespace: str | None, kind: str, name: str) -> int | None:
+        for ns, target_kind, target_name, minimum in self.hpas:
+            if same_namespace(ns, namespace) and target_kind == kind and target_name == name:
+                return minimum
+        return None
+
+    def pdbs_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
+        return [name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and selector_matches(sel, labels)]
+
+
+@dataclass
+class Workload:
+    """One workload object of a document (a document holds several when it is a List)."""
+
+    obj: dict[str, Any]
+    pointer: str  # JSON pointer of the object in its document ("" or "/items/3")
+    stream: StreamContext
+    extra_sidecars: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.obj.get("apiVersion", ""))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return as_dict(self.obj.get("metadata"))
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return str(ns) if ns is not None else None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return as_dict(self.obj.get("spec"))
+
+    @property
+    def is_hook(self) -> bool:
+        return HOOK_ANNOTATION in as_dict(self.metadata.get("annotations"))
+
+    # -- the pod template ------------------------------------------------------------------------
+    @property
+    def template_pointer(self) -> str:
+        return self.pointer + TEMPLATE_POINTERS[self.kind]
+
+    @cached_property
+    def template(self) -> dict[str, Any]:
+        node: Any = self.obj
+        for part in TEMPLATE_POINTERS[self.kind].split("/")[1:]:
+            node = as_dict(node).get(part)
+        return as_dict(node)
+
+    @property
+    def has_template(self) -> bool:
+        return isinstance(self.template.get("spec"), dict)
+
+    @property
+    def template_metadata(self) -> dict[str, Any]:
+        return as_dict(self.template.get("metadata"))
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return as_dict(self.template_metadata.get("labels"))
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        """Workload annotations, overridden by the pod template's (both may carry zdrender.io/*)."""
+        merged = dict(as_dict(self.metadata.get("annotations"))) if self.kind != "Pod" else {}
+        merged.update(as_dict(self.template_metadata.get("annotations")))
+        return merged
+
+    @property
+    def pod_spec(self) -> dict[str, Any]:
+        return as_dict(self.template.get("spec"))
+
+    @property
+    def pod_spec_pointer(self) -> str:
+        return self.template_pointer + "/spec"
+
+    @property
+    def grace_period(self) -> int:
+        value = self.pod_spec.get("terminationGracePeriodSeconds")
+        return value if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_GRACE_SECONDS
+
+    @cached_property
+    def containers(self) -> list[Container]:
+        raws = [c for c in as_list(self.pod_spec.get("containers"))]
+        found = [
+            Container(i, f"{self.pod_spec_pointer}/containers/{i}", c, sidecar=_sidecar_kind(c, self.extra_sidecars))
+            for i, c in enumerate(raws)
+            if isinstance(c, dict)
+        ]
+        # A helper is only a sidecar when there is an app for it to serve.
+        if not any(c.sidecar is None for c in found):
+            for c in found:
+                c.sidecar = None
+        return found
+
+    @cached_property
+    def init_containers(self) -> list[Container]:
+        return [
+            Container(i, f"{self.pod_spec_pointer}/initContainers/{i}", c, init=True, sidecar=_sidecar_kind(c, self.extra_sidecars))
+            for i, c in enumerate(as_list(self.pod_spec.get("initContainers")))
+            if isinstance(c, dict)
+        ]
+
+    @property
+    def main_containers(self) -> list[Container]:
+        return [c for c in self.containers if c.sidecar is None]
+
+    @property
+    def sidecars(self) -> list[Container]:
+        return [c for c in self.containers if c.sidecar is not None]
+
+    # -- the stream around it ----------------------------------------------------------------------
+    @cached_property
+    def selecting_services(self) -> list[str]:
+        return self.stream.services_selecting(self.namespace, self.labels)
+
+    @property
+    def serving(self) -> bool:
+        """Declares a port, or a Service in the stream selects its pods."""
+        return any(c.ports for c in self.containers) or bool(self.selecting_services)
+
+    @property
+    def hpa_min_replicas(self) -> int | None:
+        return self.stream.hpa_min_replicas(self.namespace, self.kind, self.name)
+
+    @property
+    def replicas(self) -> int:
+        """Effective replicas: an HPA's minReplicas when one targets it, else spec.replicas, else 1."""
+        minimum = self.hpa_min_replicas
+        if minimum is not None:
+            return minimum
+        value = self.spec.get("replicas")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def workloads_in(obj: Any, stream: StreamContext, extra_sidecars: tuple[str, ...] = ()) -> Iterator[Workload]:
+    """The workloads of a parsed document: itself, or the items of a List."""
+    if not isinstance(obj, dict):
+        return
+    if obj.get("kind") in LIST_KINDS:
+        for i, item in enumerate(as_list(obj.get("items"))):
+            if isinstance(item, dict) and is_workload(item):
+                yield Workload(item, f"/items/{i}", stream, extra_sidecars)
+    elif is_workload(obj):
+        yield Workload(obj, "", stream, extra_sidecars)
+
+
+def is_workload(obj: Mapping[str, Any]) -> bool:
+    kind = obj.get("kind")
+    if kind not in WORKLOAD_KINDS:
+        return False
+    if kind == "Rollout" and not str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
+        return False
+    return True
+
+
+def context_objects(obj: Any) -> Iterator[dict[str, Any]]:
+    if not isinstance(obj, dict):
+        return
+    if obj.get("kind") in LIST_KINDS:
+        for item in as_list(obj.get("items")):
+            if isinstance(item, dict) and item.get("kind") in CONTEXT_KINDS:
+                yield item
+    elif obj.get("kind") in CONTEXT_KINDS:
+        yield obj

@@ -1,0 +1,149 @@
+"""Safe YAML parsing with node marks, for the documents zdrender has to read.
+
+Only libyaml's composer is used (PyYAML's C binding, pure-Python fallback when it is missing): it
+builds the node graph with start/end marks and never constructs objects from tags. Values are built
+from the nodes here, so a `!!python/object` tag is just data, and alias expansion is bounded so that
+an alias bomb fails fast instead of eating the machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # libyaml is ~20x faster; the pure-Python loader gives the same nodes
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_NODES = 250_000  # expanded nodes per document; real workloads have a few thousand
+
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALAR_TYPES = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+}
+_constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+
+
+class YAMLError(Exception):
+    """A document that cannot be read; `line` is 1-based within the document's text."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Parsed:
+    root: Node | None
+    data: Any
+    shared: set[int]  # ids of nodes reached more than once (anchors with aliases)
+    has_merge: bool
+
+
+def compose(text: str) -> Node | None:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "invalid YAML"
+        raise YAMLError(problem, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as err:
+        raise YAMLError(str(err).splitlines()[0]) from None
+    finally:
+        loader.dispose()
+    return node
+
+
+def parse(text: str) -> Parsed:
+    root = compose(text)
+    builder = _Builder()
+    data = builder.build(root) if root is not None else None
+    return Parsed(root=root, data=data, shared=builder.shared, has_merge=builder.has_merge)
+
+
+def load(text: str) -> Any:
+    return parse(text).data
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.count = 0
+        self.seen: set[int] = set()
+        self.shared: set[int] = set()
+        self.has_merge = False
+
+    def build(self, node: Node) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YAMLError(
+                f"more than {MAX_NODES} nodes after expanding aliases (an alias bomb?)",
+                node.start_mark.line + 1,
+            )
+        if id(node) in self.seen:
+            self.shared.add(id(node))
+        else:
+            self.seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            return scalar_value(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item) for item in node.value]
+        result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self.has_merge = True
+                value = self.build(value_node)
+                sources = value if isinstance(value, list) else [value]
+                for source in reversed(sources):
+                    if not isinstance(source, dict):
+                        raise YAMLError("a merge key (<<) must refer to mappings", key_node.start_mark.line + 1)
+                    merged.update(source)
+                continue
+            key = scalar_key(key_node) if isinstance(key_node, ScalarNode) else repr(self.build(key_node))
+            result[key] = self.build(value_node)
+        if merged:
+            merged.update(result)
+            return merged
+        return result
+
+
+def scalar_value(node: ScalarNode) -> Any:
+    """The value of a scalar with YAML 1.1 meanings (as Kubernetes reads them), never an object."""
+    if node.tag in _SCALAR_TYPES:
+        return _constructor.construct_object(node)
+    # str, timestamps, binary and any unknown or local tag: the text itself.
+    return node.value
+
+
+def scalar_key(node: ScalarNode) -> str:
+    # Mapping keys in Kubernetes objects are strings; `on:` or `1:` keep their text.
+    return node.value
+
+
+def line_of(root: Node | None, parts: list[str]) -> int | None:
+    """1-based line (within the document) of the deepest node that exists along `parts`."""
+    node = root
+    if node is None:
+        return None
+    line = node.start_mark.line
+    for part in parts:
+        if isinstance(node, MappingNode):
+            matches = [v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part]
+            if not matches:
+                break
+            node = matches[-1]
+        elif isinstance(node, SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        else:
+            break
+        line = node.start_mark.line
+    return line + 1
