@@ -1,0 +1,143 @@
+"""The engine's guarantees as checks over one input stream (used by corpus and property tests)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import jsonpatch
+from yaml.nodes import MappingNode, SequenceNode
+
+from zdrender import patch, pipeline, stream, yamldoc
+from zdrender.workload import WORKLOAD_KINDS
+
+
+def node_lines(root, parts: list[str]) -> set[int]:
+    """0-based lines spanned by the node at `parts` (and by every flow collection on the way)."""
+    lines: set[int] = set()
+    node = root
+    for part in parts:
+        if getattr(node, "flow_style", False):
+            lines |= set(range(node.start_mark.line, node.end_mark.line + 1))
+        if isinstance(node, MappingNode):
+            found = [v for k, v in node.value if getattr(k, "value", None) == part]
+            if not found:
+                return lines
+            node = found[-1]
+        elif isinstance(node, SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        else:
+            return lines
+    start = node.start_mark.line
+    end = _end(node)
+    return lines | set(range(start, end + 1))
+
+
+def _end(node) -> int:
+    if isinstance(node, MappingNode) and not node.flow_style and node.value:
+        return _end(node.value[-1][1])
+    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+        return _end(node.value[-1])
+    mark = node.end_mark
+    return mark.line - 1 if mark.column == 0 and mark.line > node.start_mark.line else mark.line
+
+
+def check(text: str, settings, *, validate_version: str | None = None) -> pipeline.Result:
+    result = pipeline.run(text, settings)
+    output = result.output
+
+    # Idempotent: the output rendered again is byte-identical.
+    assert pipeline.run(output, settings).output == output, "not idempotent"
+
+    # Nothing lost: the same documents in the same order (plus any added right after their workload).
+    out_docs = stream.split(output).documents
+    position = 0
+    for doc in result.documents:
+        added = sum(1 for f in doc.findings if f.new_document is not None)
+        produced = "".join(d.text for d in out_docs[position : position + 1 + added])
+        assert produced == doc.output, f"document {doc.document.number} moved or split"
+        first = out_docs[position].text
+        position += 1 + added
+        if not doc.ops:
+            assert first == doc.document.text, f"untouched document {doc.document.number} changed"
+            continue
+        # Exact: parsing the output equals applying the reported patch to the parsed input.
+        expected = jsonpatch.apply_patch(doc.data, doc.ops)
+        assert yamldoc.load(first) == expected, f"document {doc.document.number}: output != patch(input)"
+        reemitted = any(f.rule == "engine" for f in doc.findings)
+        if not reemitted:
+            # Minimal: every removed or changed input line is one an operation replaced.
+            touched: set[int] = set()
+            for op in doc.ops:
+                if op["op"] in ("replace", "remove", "add"):
+                    parts = patch.split_pointer(op["path"])
+                    if op["op"] == "add" and not _exists(doc.data, parts):
+                        parts = parts[:-1]
+                        # an add into a flow collection re-emits that collection
+                        touched |= _flow_lines(doc.parsed.root, parts)
+                        continue
+                    touched |= node_lines(doc.parsed.root, parts)
+            before = doc.document.text.splitlines(keepends=True)
+            after = first.splitlines(keepends=True)
+            for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+                if tag in ("replace", "delete"):
+                    changed = set(range(i1, i2))
+                    assert changed <= touched, (
+                        f"document {doc.document.number}: lines {sorted(changed - touched)} changed without an operation"
+                    )
+        if validate_version and isinstance(expected, dict) and expected.get("kind") in WORKLOAD_KINDS:
+            # Valid: what the API accepted before zdrender, it accepts after.
+            if _valid(doc.data, validate_version):
+                validate(expected, validate_version)
+    assert position == len(out_docs), "extra documents in the output"
+    return result
+
+
+def _exists(data: Any, parts: list[str]) -> bool:
+    node = data
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def _flow_lines(root, parts: list[str]) -> set[int]:
+    node = root
+    lines: set[int] = set()
+    for part in [*parts, None]:
+        if getattr(node, "flow_style", False):
+            return set(range(node.start_mark.line, node.end_mark.line + 1))
+        if part is None:
+            return lines
+        if isinstance(node, MappingNode):
+            found = [v for k, v in node.value if getattr(k, "value", None) == part]
+            if not found:
+                return lines
+            node = found[-1]
+        elif isinstance(node, SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        else:
+            return lines
+    return lines
+
+
+def _valid(obj: dict, version: str) -> bool:
+    import kubernetes_validate
+
+    try:
+        validate(obj, version)
+    except kubernetes_validate.ValidationError:
+        return False
+    return True
+
+
+def validate(obj: dict, version: str) -> None:
+    import kubernetes_validate
+
+    if obj.get("apiVersion", "").startswith("argoproj.io/"):
+        return  # no schema for CRDs in kubernetes-validate
+    kubernetes_validate.validate(obj, version, strict=True)

@@ -1,0 +1,143 @@
+"""The stream engine and the patcher: bytes kept, edits minimal, aliases and styles respected."""
+
+from __future__ import annotations
+
+import jsonpatch
+import pytest
+
+from zdrender import patch, stream, yamldoc
+from helpers import render
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          ports:
+            - containerPort: 80
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "---\n",
+        "# just a comment\n",
+        "\ufeff---\r\na: 1\r\n---\r\nb: 2\r\n",
+        "a: 1\n...\n---\nb: 2\n",
+        "--- # first\na: 1\n--- # second\n# Source: x.yaml\nb: 2",
+        "---\n---\n---\n",
+        "key: |\n  --- not a separator when indented\n---\nnext: 1\n",
+    ],
+)
+def test_split_join_keeps_every_byte(text):
+    assert stream.split(text).join() == text
+
+
+def test_documents_are_numbered_as_a_reader_counts_them():
+    docs = stream.split("# prelude comment\n---\na: 1\n---\n# only a comment\n---\nkind: Service\n").documents
+    assert [d.number for d in docs] == [1, 2, 3, 4]
+    assert [d.has_content for d in docs] == [False, True, False, True]
+    assert docs[3].kind == "Service" and docs[3].line == 6
+
+
+def test_untouched_documents_and_yaml_1_1_spellings_survive():
+    text = (
+        "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        "data: {mode: 0644}\n---\n"
+        + DEPLOYMENT.replace("  name: web\n", "  name: web\n  labels:\n    legacy: on\n    version: 1.10\n    empty: ~\n")
+        .replace("        - name: web\n", "        - name: web\n          securityContext: {runAsUser: 0644}\n")
+    )
+    out = render(text).output
+    assert out.startswith(text.split("---\n")[1].join(["---\n", "---\n"]))
+    for line in ("    legacy: on\n", "    version: 1.10\n", "    empty: ~\n", "securityContext: {runAsUser: 0644}\n"):
+        assert line in out
+    assert "sleep:\n                seconds: 10\n" in out
+
+
+def test_crlf_and_bom_are_kept_in_patched_documents():
+    text = "\ufeff---\r\n" + DEPLOYMENT.replace("\n", "\r\n")
+    out = render(text).output
+    assert out.startswith("\ufeff---\r\n")
+    assert "\n" not in out.replace("\r\n", "")
+    assert "preStop:\r\n" in out
+
+
+@pytest.mark.parametrize("seq_indent", [0, 2])
+def test_new_lines_follow_the_documents_sequence_indentation(seq_indent):
+    text = DEPLOYMENT
+    if seq_indent == 0:
+        text = text.replace("        - name: web\n          image: nginx\n          ports:\n            - containerPort", "      - name: web\n        image: nginx\n        ports:\n        - containerPort")
+    out = render(text, ["--kube-version=1.28"]).output
+    expected = " " * seq_indent + "- sleep\n"
+    assert "command:\n" in out and expected in out.split("command:\n", 1)[1]
+
+
+def test_editing_through_an_alias_leaves_the_other_users_alone():
+    text = DEPLOYMENT.replace("      containers:\n        - name: web", "      containers:\n        - &app\n          name: web") + (
+        "      initContainers:\n        - *app\n"
+    )
+    result = render(text)
+    out = yamldoc.load(result.output)
+    spec = out["spec"]["template"]["spec"]
+    assert "lifecycle" in spec["containers"][0]
+    assert "lifecycle" not in spec["initContainers"][0], "the alias's other user must not change"
+    assert any(f.rule == "engine" and "alias" in f.message for f in result.findings)
+
+
+def test_merge_keys_are_edited_in_place_or_fall_back():
+    merged = DEPLOYMENT.replace("        - name: web\n", "        - <<: {name: web}\n")
+    result = render(merged)
+    assert yamldoc.load(result.output)["spec"]["template"]["spec"]["containers"][0]["lifecycle"]
+    assert "<<: {name: web}" in result.output and not any(f.rule == "engine" for f in result.findings)
+    # A value that only exists through the merge key cannot be replaced in place.
+    hidden = DEPLOYMENT.replace("    spec:\n      containers:", "    spec:\n      <<: {terminationGracePeriodSeconds: 5}\n      containers:")
+    result = render(hidden)
+    assert yamldoc.load(result.output)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30
+    assert any(f.rule == "engine" for f in result.findings)
+
+
+@pytest.mark.parametrize(
+    "doc, op",
+    [
+        ("a: {b: 1}\n", {"op": "add", "path": "/a/c", "value": [1, "on"]}),
+        ("a: []\n", {"op": "add", "path": "/a/-", "value": {"x": "10"}}),
+        ("a:\n- 1\n- 2\n", {"op": "add", "path": "/a/1", "value": 5}),
+        ("a:\n- 1\n- 2\n", {"op": "remove", "path": "/a/0"}),
+        ("a:\n  - 1\n", {"op": "remove", "path": "/a/0"}),
+        ("a:\n  b: 1\n  c: 2 # keep\n", {"op": "remove", "path": "/a/b"}),
+        ("a:\n  b: |\n    text\n\n  c: 2\n", {"op": "replace", "path": "/a/b", "value": "short"}),
+        ("a:\n  b:\n  c: 2\n", {"op": "replace", "path": "/a/b", "value": {"x": 1}}),
+        ("a:\n  b: ~\n", {"op": "replace", "path": "/a/b", "value": {"x": 1}}),
+        ("a:\n  b:\n    x: 1\n    y: 2\n", {"op": "replace", "path": "/a/b", "value": {"z": [1, 2]}}),
+        ("a: [1, {b: 2}]\n", {"op": "add", "path": "/a/1/c", "value": "d e"}),
+        ("a:\n  b: 1", {"op": "add", "path": "/a/c", "value": 2}),
+        ("a:\n  k/x: 1\n", {"op": "add", "path": "/a/k~1y", "value": "0644"}),
+    ],
+)
+def test_patch_edits_match_rfc6902(doc, op):
+    out = patch.apply(doc, [op])
+    assert yamldoc.load(out) == jsonpatch.apply_patch(yamldoc.load(doc), [op])
+
+
+def test_patch_refuses_what_it_cannot_edit_minimally():
+    with pytest.raises(patch.PatchError):
+        patch.apply("a: &x {b: 1}\nc: *x\n", [{"op": "add", "path": "/c/d", "value": 1}])
+    with pytest.raises(patch.PatchError):
+        patch.apply("a: 1\n", [{"op": "replace", "path": "", "value": {}}])
+
+
+@pytest.mark.parametrize("value", ["10", "on", "yes", "0644", "1.10", "~", "null", "a: b", "#x", "", " lead", "é", "-", "*x", "@a"])
+def test_scalars_read_back_as_the_same_string(value):
+    assert yamldoc.load(f"k: {patch.scalar(value)}\n") == {"k": value}
