@@ -1,11 +1,29 @@
-"""The catalog of rules and settings, generated from the registry (for `zdrender rules` and the README)."""
+"""The catalog of rules and settings, generated from the registry (for `zdrender rules`, SARIF rule
+metadata and the README).
+
+`python -m zdrender.catalog --update-readme` rewrites the README's rules section (between the
+markers below) from the registry; `--check` exits 1 when it has drifted.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 from . import rules
-from .settings import GLOBAL_KNOBS
+from .settings import ANNOTATION_PREFIX, GLOBAL_KNOBS, Knob
+
+README_START = "<!-- rules:start -->"
+README_END = "<!-- rules:end -->"
+README_NOTE = "<!-- Generated from the rule registry by `python -m zdrender.catalog --update-readme`; do not edit by hand. -->"
+
+
+def knob_entry(knob: Knob) -> dict:
+    entry = {"key": knob.key, "default": knob.describe_default(), "help": knob.help}
+    if knob.per_workload:
+        entry["annotation"] = ANNOTATION_PREFIX + knob.key
+    return entry
 
 
 def entries() -> list[dict]:
@@ -14,10 +32,18 @@ def entries() -> list[dict]:
             "id": rule.ID,
             "summary": rule.SUMMARY,
             "rationale": rules.rationale(rule),
-            "knobs": [{"key": k.key, "default": k.describe_default(), "help": k.help} for k in rule.KNOBS],
+            "knobs": [knob_entry(k) for k in rule.KNOBS],
         }
         for rule in rules.REGISTRY
     ]
+
+
+def knob_line(knob: dict) -> str:
+    """`--set key=…  (default D) help; per workload: annotation`, for text output and SARIF help."""
+    line = f"--set {knob['key']}=…  (default {knob['default']}) {knob['help']}"
+    if "annotation" in knob:
+        line += f" Per workload: annotation {knob['annotation']}."
+    return line
 
 
 def render(fmt: str) -> str:
@@ -30,18 +56,78 @@ def render(fmt: str) -> str:
         lines.append(f"{entry['id']}: {entry['summary']}")
         lines.append(f"  {entry['rationale']}")
         for knob in entry["knobs"]:
-            lines.append(f"  --set {knob['key']}=…  (default {knob['default']}) {knob['help']}")
+            lines.append(f"  {knob_line(knob)}")
         lines.append("")
     lines.append("Global settings:")
     for knob in GLOBAL_KNOBS:
-        lines.append(f"  --set {knob.key}=…  (default {knob.describe_default()}) {knob.help}")
+        lines.append(f"  {knob_line(knob_entry(knob))}")
     return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _knob_cell(knob: dict) -> str:
+    return f"`{knob['key']}` ({_cell(knob['default'])}" + (", per workload)" if "annotation" in knob else ")")
+
+
 def markdown() -> str:
-    """The README's table of rules."""
+    """The README's table of rules, then the global settings."""
     rows = ["| rule | what it does | settings (default) |", "|---|---|---|"]
     for entry in entries():
-        knobs = "<br>".join(f"`{k['key']}` ({k['default']})" for k in entry["knobs"]) or "—"
-        rows.append(f"| `{entry['id']}` | {entry['summary']} | {knobs} |")
+        knobs = "<br>".join(_knob_cell(k) for k in entry["knobs"]) or "—"
+        rows.append(f"| `{entry['id']}` | {_cell(entry['summary'])} | {knobs} |")
+    rows += ["", "| global setting | default | meaning |", "|---|---|---|"]
+    for knob in GLOBAL_KNOBS:
+        key = f"`{knob.key}`" + (" (per workload)" if knob.per_workload else "")
+        rows.append(f"| {key} | {_cell(knob.describe_default())} | {_cell(knob.help)} |")
     return "\n".join(rows) + "\n"
+
+
+def readme_section() -> str:
+    """The README's generated rules section, markers included."""
+    return f"{README_START}\n{README_NOTE}\n\n{markdown()}{README_END}"
+
+
+def updated_readme(text: str) -> str:
+    """`text` with its rules section regenerated; without markers, a `## Rules` section is appended."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start != -1 and end > start:
+        return text[:start] + readme_section() + text[end + len(README_END) :]
+    if start != -1 or end != -1:
+        raise ValueError(f"the README has only one of {README_START} and {README_END}; add the other")
+    return text.rstrip("\n") + ("\n\n" if text.strip() else "") + "## Rules\n\n" + readme_section() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m zdrender.catalog", description="Keep the README's rules section in step with the registry.")
+    parser.add_argument("readme", nargs="?", default="README.md", help="README file (default: README.md)")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--update-readme", action="store_true", help="rewrite the section between the rules markers")
+    action.add_argument("--check", action="store_true", help="exit 1 when the section differs from the registry")
+    args = parser.parse_args(argv)
+    path = Path(args.readme)
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() or args.check else ""
+        new = updated_readme(text)
+    except OSError as err:
+        print(f"zdrender.catalog: cannot read {path}: {err.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as err:
+        print(f"zdrender.catalog: {path}: {err}", file=sys.stderr)
+        return 2
+    if args.check:
+        if new != text:
+            print(f"zdrender.catalog: {path}: the rules section is out of date; run python -m zdrender.catalog --update-readme", file=sys.stderr)
+            return 1
+        return 0
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -48,6 +48,12 @@ ReportOption = Annotated[
     typer.Option("--report", help="Write all findings (and errors) to FILE: .json, .sarif or text; also $ZDRENDER_REPORT."),
 ]
 Files = Annotated[Optional[list[str]], typer.Argument(help="Input files ('-' or none: stdin).", show_default=False)]
+FailOn = Annotated[
+    str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe: info, warning or error.")
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="text, json, sarif or github (GitHub Actions annotations).")
+]
 
 
 def fail(message: str, code: int = 2, report: str | None = None) -> typer.Exit:
@@ -123,7 +129,10 @@ def render(
     if not output.strip():
         raise fail("the input holds no manifests; refusing to print an empty stream", report=report)
     if report:
-        reports.write_report(report, result.findings)
+        try:
+            reports.write_report(report, result.findings)
+        except OSError as err:
+            raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
     sys.stdout.buffer.write(output.encode("utf-8"))
     sys.stdout.flush()
     if not quiet:
@@ -167,6 +176,123 @@ def list_rules(
     if output_format not in ("text", "json", "markdown"):
         raise fail(f"--format {output_format!r}: expected text, json or markdown")
     print(catalog.render(output_format), end="")
+
+
+def _one_of(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise fail(f"{option} {value!r}: expected {', '.join(allowed[:-1])} or {allowed[-1]}")
+
+
+def _input_error(path: str, err: Exception) -> str:
+    """Pipeline errors name the document and line; add the file when it is not stdin."""
+    return str(err) if path == "-" else f"{path}: {err}"
+
+
+@app.command()
+def check(
+    files: Files = None,
+    kube_version: KubeVersion = None,
+    assignments: SetOption = None,
+    config: ConfigOption = None,
+    fail_on: FailOn = "warning",
+    output_format: FormatOption = "text",
+    report: ReportOption = None,
+) -> None:
+    """Lint: report what zdrender would change or warns about, without rewriting anything.
+
+    Exit 0 when no finding reaches --fail-on, 1 when one does (findings zdrender would fix count at
+    their severity), 2 on bad input.
+    """
+    from . import pipeline, report as reports
+    from .settings import SettingsError
+
+    _one_of("--fail-on", fail_on, tuple(reports.SEVERITY_ORDER))
+    _one_of("--format", output_format, reports.FORMATS)
+    report = report or os.environ.get("ZDRENDER_REPORT") or None
+    paths = files or ["-"]
+    findings, errors = [], []
+    try:
+        settings = _settings(kube_version, assignments, config)
+    except SettingsError as err:
+        errors.append(str(err))
+        paths = []
+    for path in paths:
+        try:
+            result = pipeline.run(_read(path), settings, parse_all=True)
+        except ValueError as err:  # unreadable or not UTF-8: the message names the file
+            errors.append(str(err))
+            continue
+        except (SettingsError, pipeline.InputError) as err:
+            errors.append(_input_error(path, err))
+            continue
+        if not any(d.holds_object for d in result.documents):
+            errors.append(f"{'stdin' if path == '-' else path}: holds no manifests; check that the renderer produced output")
+        for finding in result.findings:
+            finding.file = path
+            findings.append(finding)
+    error = "; ".join(errors) if errors else None
+    if report:
+        try:
+            reports.write_report(report, findings, error=error, mode="check", files=len(paths))
+        except OSError as err:
+            errors.append(f"cannot write the report {report}: {err.strerror}")
+    if output_format == "text" and sys.stdout.isatty():
+        _print_coloured(findings, files=len(paths))
+    elif output_format != "text" or findings or not errors:
+        # Text goes to stdout without the error, which gets its one line on stderr below.
+        text_error = None if output_format == "text" else error
+        sys.stdout.write(reports.format_findings(output_format, findings, error=text_error, mode="check", files=len(paths)))
+    for message in errors:
+        sys.stderr.write(f"zdrender: {message}\n")
+    if errors:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(reports.reaches(f, fail_on) for f in findings) else 0)
+
+
+def _print_coloured(findings: list, files: int) -> None:
+    from rich.console import Console
+
+    from . import report as reports
+
+    console = Console(highlight=False, soft_wrap=True)
+    for finding in findings:
+        console.print(reports.finding_line(finding, mode="check", markup=True))
+    console.print(reports.totals_line(findings, files=files, mode="check"), style="dim" if findings else "green")
+
+
+@app.command()
+def diff(
+    files: Files = None,
+    kube_version: KubeVersion = None,
+    assignments: SetOption = None,
+    config: ConfigOption = None,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there is a difference, like git diff.")] = False,
+) -> None:
+    """Print, as a unified diff per file, what zdrender would change."""
+    from . import pipeline
+    from .settings import SettingsError
+    from .unidiff import unified
+
+    paths = files or ["-"]
+    chunks = []
+    try:
+        settings = _settings(kube_version, assignments, config)
+        for path in paths:
+            text = _read(path)
+            try:
+                result = pipeline.run(text, settings)
+            except (SettingsError, pipeline.InputError) as err:
+                raise ValueError(_input_error(path, err)) from None
+            name = "stdin" if path == "-" else path
+            if not any(d.holds_object for d in result.documents):  # render refuses it too
+                raise ValueError(f"{name}: holds no manifests; check that the renderer produced output")
+            chunks.append(unified(text, result.output, name))
+    except (ValueError, SettingsError) as err:
+        raise fail(str(err)) from None
+    sys.stdout.write("".join(chunks))
+    sys.stdout.flush()
+    if exit_code and any(chunks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Findings for people and for machines: a short stderr summary, JSON, and report files."""
+"""Findings for people and for machines: a short stderr summary, text, JSON, GitHub annotations,
+and report files (SARIF lives in sarif.py).
+
+`mode` says whether the findings' patches were applied ("render") or only planned ("check"), so
+the same finding reads "fixed" after a render and "fixable" in a lint run.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,32 @@ from typing import Any, Iterable
 from .rules.base import Finding
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
+FORMATS = ("text", "json", "sarif", "github")
+_GITHUB_LEVEL = {"info": "notice", "warning": "warning", "error": "error"}
+_COLOUR = {"info": "blue", "warning": "yellow", "error": "bold red"}
+
+
+def reaches(finding: Finding, threshold: str) -> bool:
+    """Whether the finding is at least as severe as `threshold` (info, warning or error)."""
+    return SEVERITY_ORDER[finding.severity] >= SEVERITY_ORDER[threshold]
+
+
+def file_label(finding: Finding) -> str:
+    return finding.file if finding.file not in (None, "-") else "stdin"
+
+
+def location(finding: Finding) -> tuple[str, int | None]:
+    """The file and line a finding points at, for tools that annotate files (SARIF, GitHub).
+
+    A file named on the command line comes with the line in it. On stdin, Helm's `# Source:`
+    template (or the Helm 4 filename annotation) names the file, but without a line, since the
+    rendered stream's line numbers mean nothing in the template; failing that, "stdin" and the line.
+    """
+    if finding.file not in (None, "-"):
+        return finding.file, finding.line
+    if finding.source:
+        return finding.source, None
+    return "stdin", finding.line
 
 
 def where(finding: Finding) -> str:
@@ -35,33 +66,133 @@ def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list
     return lines
 
 
-def to_json(findings: Iterable[Finding], *, error: str | None = None) -> str:
-    payload: dict[str, Any] = {"findings": [f.as_dict() for f in findings]}
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Findings per severity, and how many carry a fix."""
+    findings = list(findings)
+    totals = {severity: 0 for severity in SEVERITY_ORDER}
+    for f in findings:
+        totals[f.severity] += 1
+    totals["fixable"] = sum(1 for f in findings if f.fixed)
+    return totals
+
+
+def to_json(findings: Iterable[Finding], *, error: str | None = None, mode: str = "render") -> str:
+    from . import __version__
+
+    findings = list(findings)
+    payload: dict[str, Any] = {
+        "tool": {"name": "zdrender", "version": __version__},
+        "mode": mode,
+        "summary": counts(findings),
+        "findings": [f.as_dict() for f in findings],
+    }
     if error is not None:
         payload["error"] = error
     return json.dumps(payload, indent=2, default=str) + "\n"
 
 
-def to_text(findings: Iterable[Finding], *, error: str | None = None) -> str:
-    lines = summary_lines(findings, verbose=True)
+def finding_line(finding: Finding, *, mode: str = "render", markup: bool = False) -> str:
+    """`file:line: severity [rule] Kind/name: message`, one line (Rich markup when `markup`)."""
+    where_text = where(finding)
+    if finding.file in (None, "-") and finding.source:
+        where_text += f" ({finding.source})"
+    place = file_label(finding) + (f":{finding.line}" if finding.line else "")
+    tag = (" [fixed]" if mode == "render" else " [fixable]") if finding.fixed else ""
+    parts = [f"{place}:", finding.severity, f"[{finding.rule}]", f"{where_text}:", finding.message + tag]
+    if not markup:
+        return " ".join(parts)
+    from rich.markup import escape
+
+    styles = ["bold", _COLOUR[finding.severity], "cyan", "", ""]
+    return " ".join(f"[{style}]{escape(part)}[/]" if style else escape(part) for style, part in zip(styles, parts))
+
+
+def totals_line(findings: Iterable[Finding], *, files: int, mode: str = "render") -> str:
+    totals = counts(findings)
+    found = [f"{totals[s]} {s}{'s' if totals[s] != 1 and s != 'info' else ''}" for s in ("error", "warning", "info") if totals[s]]
+    in_files = f"in {files} file{'s' if files != 1 else ''}"
+    if not found:
+        return f"zdrender: no findings {in_files}"
+    line = f"zdrender: {', '.join(found)} {in_files}"
+    if totals["fixable"]:
+        line += f"; {totals['fixable']} fixed" if mode == "render" else f"; {totals['fixable']} fixable (render with zdrender to apply)"
+    return line
+
+
+def to_text(findings: Iterable[Finding], *, error: str | None = None, mode: str = "render", files: int = 1) -> str:
+    findings = list(findings)
+    lines = [finding_line(f, mode=mode) for f in findings]
+    lines.append(totals_line(findings, files=files, mode=mode))
     if error is not None:
         lines.append(f"zdrender: error: {error}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "\n".join(lines) + "\n"
 
 
-def render_report(path: str, findings: Iterable[Finding], *, error: str | None = None) -> str:
-    """The report's content in the format its file name asks for (.json, .sarif, else text)."""
-    lower = path.lower()
-    if lower.endswith((".sarif", ".sarif.json")):
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _repository_path(path: str) -> str:
+    """An absolute path inside the checkout ($GITHUB_WORKSPACE, else the working directory) made
+    relative to it, since annotations name files relative to the repository."""
+    import os
+
+    if not os.path.isabs(path):
+        return path
+    root = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    relative = os.path.relpath(path, root)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def to_github(findings: Iterable[Finding], *, error: str | None = None, mode: str = "check") -> str:
+    """GitHub Actions workflow commands: `::warning file=...,line=...,title=...::message`."""
+    lines = []
+    for f in findings:
+        path, line = location(f)
+        path = _repository_path(path)
+        properties = [] if path == "stdin" else [f"file={_github_property(path)}"]
+        if line and path != "stdin":
+            properties.append(f"line={line}")
+        properties.append(f"title={_github_property(f'zdrender {f.rule}')}")
+        tag = (" [fixed]" if mode == "render" else " [fixable]") if f.fixed else ""
+        message = f"{where(f)}: {f.message}{tag}"
+        lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(properties)}::{_github_data(message)}")
+    if error is not None:
+        lines.append(f"::error title=zdrender::{_github_data(error)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def format_findings(fmt: str, findings: Iterable[Finding], *, error: str | None = None, mode: str = "render", files: int = 1) -> str:
+    """The findings in one of FORMATS."""
+    if fmt == "sarif":
         from .sarif import to_sarif
 
-        return to_sarif(list(findings), error=error)
-    if lower.endswith(".json"):
-        return to_json(findings, error=error)
-    return to_text(findings, error=error)
+        return to_sarif(list(findings), error=error, mode=mode)
+    if fmt == "json":
+        return to_json(findings, error=error, mode=mode)
+    if fmt == "github":
+        return to_github(findings, error=error, mode=mode)
+    return to_text(findings, error=error, mode=mode, files=files)
 
 
-def write_report(path: str, findings: Iterable[Finding], *, error: str | None = None) -> None:
-    content = render_report(path, findings, error=error)
+def report_format(path: str) -> str:
+    """A report file's format from its name: .sarif (or .sarif.json), .json, else text."""
+    lower = path.lower()
+    if lower.endswith((".sarif", ".sarif.json")):
+        return "sarif"
+    return "json" if lower.endswith(".json") else "text"
+
+
+def render_report(path: str, findings: Iterable[Finding], *, error: str | None = None, mode: str = "render", files: int = 1) -> str:
+    """The report's content in the format its file name asks for (.json, .sarif, else text)."""
+    return format_findings(report_format(path), findings, error=error, mode=mode, files=files)
+
+
+def write_report(path: str, findings: Iterable[Finding], *, error: str | None = None, mode: str = "render", files: int = 1) -> None:
+    content = render_report(path, findings, error=error, mode=mode, files=files)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(content)

@@ -43,6 +43,8 @@ class Knob:
             return ",".join(value) or "(none)"
         if self.kind == "map":
             return ",".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+        if self.kind == "version":
+            return "{}.{}".format(*value)
         return str(value)
 
 

@@ -27,6 +27,7 @@ class Finding:
     source: str | None = None  # Helm's `# Source:` template or the Helm 4 filename annotation
     line: int | None = None  # 1-based line of the input stream
     new_document: str | None = None  # a whole document to insert after this one (text, no `---`)
+    file: str | None = None  # the input file named on the command line (None or "-": stdin); set by the CLI
 
     @property
     def fixed(self) -> bool:
@@ -34,6 +35,7 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "file": self.file,
             "rule": self.rule,
             "severity": self.severity,
             "message": self.message,
@@ -45,6 +47,7 @@ class Finding:
             "line": self.line,
             "path": self.path,
             "patch": self.ops,
+            "new_document": self.new_document,
         }
 
 

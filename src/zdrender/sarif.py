@@ -1,0 +1,126 @@
+"""SARIF 2.1.0 logs of findings, for code scanning in CI (GitHub, GitLab, Azure DevOps).
+
+One run per log: the driver lists every registered rule (summary, rationale, settings), each finding
+is a result located by file and line (see report.location), and its JSON patch rides in the result's
+property bag, since SARIF's own `fixes` need byte regions of the template, which a rendered stream
+does not have. Bad input appears as a failed invocation with an error notification, so a CI step
+that uploads the log still shows why zdrender stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, Iterable
+from urllib.parse import quote
+
+from . import __version__, catalog
+from .report import location, where
+from .rules.base import Finding
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/zdrender/"
+LEVELS = {"info": "note", "warning": "warning", "error": "error"}
+# Findings that come from zdrender itself rather than from a registered rule.
+ENGINE_RULES = {"engine": "zdrender's own notes on how it edited a document (for example a full re-emit instead of an in-place edit)."}
+
+
+def to_sarif(findings: Iterable[Finding], error: str | list[str] | None = None, *, mode: str = "check") -> str:
+    findings = list(findings)
+    descriptors = rule_descriptors(f.rule for f in findings)
+    index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
+    errors = [error] if isinstance(error, str) else list(error or [])
+    invocation: dict[str, Any] = {"executionSuccessful": not errors}
+    if errors:
+        invocation["toolExecutionNotifications"] = [{"level": "error", "message": {"text": text}} for text in errors]
+    run = {
+        "tool": {
+            "driver": {
+                "name": "zdrender",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": descriptors,
+            }
+        },
+        "invocations": [invocation],
+        "results": [result(f, index[f.rule]) for f in findings],
+        # "render": the patches were applied to the output; "check": they were only planned.
+        "properties": {"mode": mode},
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def rule_descriptors(used: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """One reportingDescriptor per registered rule, plus any other rule id that findings use."""
+    descriptors = [descriptor(entry) for entry in catalog.entries()]
+    known = {d["id"] for d in descriptors}
+    for rule_id in dict.fromkeys(used):
+        if rule_id not in known:
+            text = ENGINE_RULES.get(rule_id, f"Findings that zdrender reports as {rule_id}.")
+            descriptors.append({"id": rule_id, "shortDescription": {"text": text}})
+            known.add(rule_id)
+    return descriptors
+
+
+def descriptor(entry: dict[str, Any]) -> dict[str, Any]:
+    settings = [catalog.knob_line(knob) for knob in entry["knobs"]]
+    help_text = entry["rationale"] + ("\n\nSettings:\n" + "\n".join(f"  {s}" for s in settings) if settings else "")
+    help_markdown = entry["rationale"] + (
+        "\n\nSettings:\n\n" + "\n".join(f"- `{k['key']}` (default `{k['default']}`): {k['help']}" for k in entry["knobs"])
+        if entry["knobs"]
+        else ""
+    )
+    return {
+        "id": entry["id"],
+        "shortDescription": {"text": entry["summary"]},
+        "fullDescription": {"text": entry["rationale"]},
+        "help": {"text": help_text, "markdown": help_markdown},
+        "properties": {"settings": entry["knobs"]},
+    }
+
+
+def result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    path, line = location(finding)
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri(path)}}
+    if line:
+        physical["region"] = {"startLine": line}
+    properties: dict[str, Any] = {
+        "document": finding.document,
+        "kind": finding.kind,
+        "name": finding.name,
+        "namespace": finding.namespace,
+        "source": finding.source,
+        "path": finding.path,
+        "fixable": finding.fixed,
+        "patch": finding.ops,
+    }
+    if finding.line and line is None:
+        properties["streamLine"] = finding.line  # the line in the rendered stream read on stdin
+    if finding.new_document is not None:
+        properties["newDocument"] = finding.new_document
+    return {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": f"{where(finding)}: {finding.message}"},
+        "locations": [
+            {
+                "physicalLocation": physical,
+                "logicalLocations": [{"fullyQualifiedName": where(finding), "kind": "resource"}],
+            }
+        ],
+        "properties": properties,
+    }
+
+
+def uri(path: str) -> str:
+    """A URI reference for a path as given: relative paths stay relative (to the checkout), absolute
+    ones become file: URIs."""
+    if PureWindowsPath(path).drive:
+        return PureWindowsPath(path).as_uri()
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute():
+        return posix.as_uri()
+    return quote(str(posix), safe="/")

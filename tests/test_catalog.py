@@ -1,0 +1,98 @@
+"""`zdrender rules` and the README's rules table, both generated from the registry."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from lint_support import invoke
+from zdrender import catalog, rules
+from zdrender.settings import GLOBAL_KNOBS
+
+README = ROOT / "README.md"
+
+
+def test_readme_rules_section_matches_the_registry():
+    text = README.read_text(encoding="utf-8") if README.exists() else ""
+    assert catalog.README_START in text and catalog.README_END in text, (
+        "README.md has no rules section; run: python -m zdrender.catalog --update-readme"
+    )
+    assert catalog.updated_readme(text) == text, (
+        "README.md's rules table differs from the rule registry; run: python -m zdrender.catalog --update-readme"
+    )
+
+
+def test_every_registered_rule_and_knob_is_in_the_table():
+    table = catalog.markdown()
+    for rule in rules.REGISTRY:
+        assert f"| `{rule.ID}` | {rule.SUMMARY.replace('|', chr(92) + '|')} |" in table
+        for knob in rule.KNOBS:
+            assert f"`{knob.key}` ({knob.describe_default()}" in table
+    for knob in GLOBAL_KNOBS:
+        assert f"| `{knob.key}`" in table
+
+
+def test_update_readme_replaces_only_the_marked_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nintro\n\n## Rules\n\n{catalog.README_START}\nstale table\n{catalog.README_END}\n\n## After\n\ntext\n")
+    assert catalog.main([str(readme), "--check"]) == 1
+    assert catalog.main([str(readme), "--update-readme"]) == 0
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n## Rules\n\n" + catalog.README_START + "\n")
+    assert text.endswith(catalog.README_END + "\n\n## After\n\ntext\n")
+    assert "stale table" not in text and catalog.markdown() in text
+    assert catalog.main([str(readme), "--check"]) == 0
+    assert catalog.main([str(readme), "--update-readme"]) == 0 and readme.read_text() == text, "idempotent"
+
+
+def test_update_readme_appends_a_rules_section_when_there_are_no_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# zdrender\n\nWords.\n")
+    assert catalog.main([str(readme), "--update-readme"]) == 0
+    assert readme.read_text() == "# zdrender\n\nWords.\n\n## Rules\n\n" + catalog.readme_section() + "\n"
+
+
+def test_one_marker_alone_is_an_error(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# zdrender\n{catalog.README_START}\n")
+    assert catalog.main([str(readme), "--update-readme"]) == 2
+    assert "has only one of" in capsys.readouterr().err
+    assert catalog.main([str(tmp_path / "missing.md"), "--check"]) == 2
+
+
+def test_module_entry_point_runs():
+    # The command people are told to run; --check on the real README doubles as the drift test.
+    done = subprocess.run([sys.executable, "-m", "zdrender.catalog", str(README), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_rules_text_lists_ids_summaries_rationale_and_knobs():
+    result = invoke(["rules"])
+    assert result.exit_code == 0
+    for rule in rules.REGISTRY:
+        assert f"{rule.ID}: {rule.SUMMARY}\n  {rules.rationale(rule)}\n" in result.stdout
+        for knob in rule.KNOBS:
+            line = f"  --set {knob.key}=…  (default {knob.describe_default()}) {knob.help}"
+            assert line in result.stdout
+            if knob.per_workload:
+                assert f"{line} Per workload: annotation zdrender.io/{knob.key}." in result.stdout
+    assert "--set kube-version=…  (default 1.30)" in result.stdout, "versions print as 1.30, not (1, 30)"
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_rules_machine_formats(fmt):
+    result = invoke(["rules", "--format", fmt])
+    assert result.exit_code == 0
+    if fmt == "json":
+        assert [e["id"] for e in json.loads(result.stdout)] == list(rules.rule_ids())
+    else:
+        assert result.stdout == catalog.markdown()
+
+
+def test_rules_bad_format_is_one_line():
+    result = invoke(["rules", "--format", "yaml"])
+    assert (result.exit_code, result.stderr) == (2, "zdrender: --format 'yaml': expected text, json or markdown\n")

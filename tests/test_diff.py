@@ -1,0 +1,70 @@
+"""`zdrender diff`: a unified diff of what render would change, that `git apply` can apply."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from conftest import ROOT, require
+from lint_support import BROKEN, CLEAN, DATA, WEB, invoke, only
+from zdrender.unidiff import unified
+
+BASE = only("prestop-sleep", "grace-period")
+
+
+def test_diff_of_a_file(snapshot, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = invoke(["diff", *BASE, "tests/data/lint/web.yaml", "tests/data/lint/clean.yaml"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("--- a/tests/data/lint/web.yaml\n+++ b/tests/data/lint/web.yaml\n@@ ")
+    assert "clean.yaml" not in result.stdout, "unchanged files print nothing"
+    assert result.stdout == snapshot
+
+
+def test_exit_code_like_git():
+    assert invoke(["diff", "--exit-code", *BASE, str(WEB)]).exit_code == 1
+    unchanged = invoke(["diff", "--exit-code", str(CLEAN)])
+    assert (unchanged.exit_code, unchanged.stdout) == (0, "")
+    assert invoke(["diff", *BASE, str(WEB)]).exit_code == 0
+
+
+def test_stdin_is_named_stdin():
+    result = invoke(["diff", *BASE], input=WEB.read_text())
+    assert result.stdout.startswith("--- a/stdin\n+++ b/stdin\n")
+
+
+def test_diff_applies_to_the_input_and_gives_the_render_output(tmp_path, monkeypatch):
+    git = shutil.which("git")
+    require(git is not None, "git is not installed")
+    monkeypatch.chdir(tmp_path)
+    for name in ("web.yaml", "no-newline.yaml"):
+        shutil.copy(DATA / name, tmp_path / name)
+        patch = invoke(["diff", *BASE, name]).stdout
+        assert patch
+        rendered = invoke(["--quiet", *BASE], input=(DATA / name).read_text()).stdout
+        subprocess.run([git, "apply", "-"], input=patch, text=True, cwd=tmp_path, check=True)
+        assert (tmp_path / name).read_text() == rendered
+
+
+def test_missing_final_newline_is_marked():
+    text = unified("a: 1\nb: 2", "a: 1\nb: 3", "x.yaml")
+    assert text == "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,2 +1,2 @@\n a: 1\n-b: 2\n\\ No newline at end of file\n+b: 3\n\\ No newline at end of file\n"
+    assert unified("same", "same", "x.yaml") == ""
+    assert unified("a\n", "b\n", "/abs/x.yaml").startswith("--- a/abs/x.yaml\n+++ b/abs/x.yaml\n")
+
+
+def test_bad_input_is_exit_2_with_one_line():
+    result = invoke(["diff", str(WEB), "/nonexistent.yaml"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "zdrender: cannot read /nonexistent.yaml: No such file or directory\n"
+    empty = invoke(["diff"], input="\n# nothing\n")
+    assert (empty.exit_code, empty.stderr) == (2, "zdrender: stdin: holds no manifests; check that the renderer produced output\n")
+    bad = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: [x}\n"
+    result = invoke(["diff"], input=bad)
+    assert result.exit_code == 2 and result.stderr.startswith("zdrender: document 1, line 3: ")
+
+
+def test_diff_follows_render_not_check():
+    # render leaves a broken ConfigMap alone, so diff (which shows what render does) does too.
+    result = invoke(["diff", "--exit-code", str(BROKEN)])
+    assert (result.exit_code, result.stdout) == (0, "")
