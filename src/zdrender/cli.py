@@ -295,5 +295,65 @@ def diff(
         raise typer.Exit(1)
 
 
+@app.command()
+def timeline(
+    files: Files = None,
+    workload: Annotated[
+        Optional[str], typer.Option("--workload", help="Only this workload: KIND/NAME (or NAME).", show_default=False)
+    ] = None,
+    svg: Annotated[Optional[str], typer.Option("--svg", help="Also write the drawing to this standalone SVG file.", show_default=False)] = None,
+    propagation: Annotated[
+        float,
+        typer.Option("--propagation", min=0, help="Seconds after deletion during which endpoints and load balancers still send traffic."),
+    ] = 5.0,  # timeline.model.DEFAULT_PROPAGATION, not imported here: the CLI loads the timeline lazily
+    kube_version: KubeVersion = None,
+    assignments: SetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Draw how one pod shuts down and how a rolling update moves ready capacity, for each serving
+    workload, before and after zdrender's patches, with the windows where requests can be dropped."""
+    from . import pipeline
+    from .settings import SettingsError
+    from .timeline.compare import compare, matches
+
+    paths = files or ["-"]
+    comparisons = []
+    try:
+        settings = _settings(kube_version, assignments, config)
+        for path in paths:
+            try:
+                found = compare(_read(path), settings, propagation=propagation)
+            except (SettingsError, pipeline.InputError) as err:
+                raise ValueError(_input_error(path, err)) from None
+            for c in found:
+                c.file = path if len(paths) > 1 else None
+            comparisons.extend(found)
+    except (ValueError, SettingsError) as err:
+        raise fail(str(err)) from None
+    if workload is not None:
+        chosen = [c for c in comparisons if matches(c.ref, workload)]
+        if not chosen:
+            known = ", ".join(c.ref for c in comparisons) or "none"
+            raise fail(f"--workload {workload}: no serving workload of that name in the input (serving workloads: {known})")
+        comparisons = chosen
+    if not comparisons:
+        raise fail("no serving workload in the input: the timeline draws workloads whose containers declare a port or that a Service selects")
+    from rich.console import Console
+
+    from .timeline import terminal
+
+    terminal.render(comparisons, Console(highlight=False))
+    if svg:
+        from .timeline import svg as drawing
+
+        title = "zdrender timeline: " + ", ".join(c.ref for c in comparisons)
+        try:
+            with open(svg, "w", encoding="utf-8") as handle:
+                handle.write(drawing.render(comparisons, title))
+        except OSError as err:
+            raise fail(f"cannot write {svg}: {err.strerror}") from None
+        sys.stderr.write(f"zdrender: wrote {svg}\n")
+
+
 def main() -> None:
     app(prog_name="zdrender")
