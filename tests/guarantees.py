@@ -12,18 +12,21 @@ from zdrender import patch, pipeline, stream, yamldoc
 from zdrender.workload import WORKLOAD_KINDS
 
 
-def node_lines(root, parts: list[str]) -> set[int]:
-    """0-based lines spanned by the node at `parts` (and by every flow collection on the way)."""
+def node_lines(root, parts: list[str], key: bool = False) -> set[int]:
+    """0-based lines spanned by the node at `parts` (and by every flow collection on the way); with
+    `key`, the line of the mapping key that holds it instead."""
     lines: set[int] = set()
     node = root
-    for part in parts:
+    for depth, part in enumerate(parts):
         if getattr(node, "flow_style", False):
             lines |= set(range(node.start_mark.line, node.end_mark.line + 1))
         if isinstance(node, MappingNode):
-            found = [v for k, v in node.value if getattr(k, "value", None) == part]
+            found = [(k, v) for k, v in node.value if getattr(k, "value", None) == part]
             if not found:
                 return lines
-            node = found[-1]
+            if key and depth == len(parts) - 1:
+                return lines | {found[-1][0].start_mark.line}
+            node = found[-1][1]
         elif isinstance(node, SequenceNode) and part.isdigit() and int(part) < len(node.value):
             node = node.value[int(part)]
         else:
@@ -77,6 +80,8 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                         touched |= _flow_lines(doc.parsed.root, parts)
                         continue
                     touched |= node_lines(doc.parsed.root, parts)
+                    if op["op"] == "remove":
+                        touched |= node_lines(doc.parsed.root, parts, key=True)  # the removed entry's key line
             before = doc.document.text.splitlines(keepends=True)
             after = first.splitlines(keepends=True)
             for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():

@@ -13,7 +13,7 @@ from conftest import ROOT, require
 from lint_support import BROKEN, CLEAN, WEB, fake_rule, invoke, only, use_rules
 from zdrender import rules
 from zdrender.rules.base import Finding
-from zdrender.sarif import to_sarif
+from zdrender.sarif import to_sarif, uri
 
 BASE = only("prestop-sleep", "grace-period")
 OASIS_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -138,3 +138,17 @@ def test_fake_rule_results_validate_in_check(validator, monkeypatch):
     assert result.exit_code == 1
     [finding] = valid(validator, result.stdout)["runs"][0]["results"]
     assert (finding["ruleId"], finding["level"], finding["properties"]["fixable"]) == ("fake-rule", "error", True)
+
+
+@pytest.mark.corpus
+def test_sarif_of_the_whole_corpus_validates(validator, corpus):
+    result = invoke(["check", "--format", "sarif", *map(str, corpus)])
+    assert result.exit_code in (0, 1), result.stderr
+    run = valid(validator, result.stdout)["runs"][0]
+    assert run["invocations"] == [{"executionSuccessful": True}]
+    assert run["results"], "the corpus has findings"
+    names = {str(path) for path in corpus}
+    for r in run["results"]:
+        physical = r["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] in {uri(n) for n in names}
+        assert physical["region"]["startLine"] >= 1

@@ -11,11 +11,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
-from . import grace_period, prestop_sleep
+from . import grace_period, prestop_sleep, probe_balance, rollout
 
 REGISTRY: tuple[ModuleType, ...] = (
     prestop_sleep,
     grace_period,
+    probe_balance,
+    rollout,
 )
 
 

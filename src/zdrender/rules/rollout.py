@@ -1,0 +1,343 @@
+"""Keep an app serving while a rollout replaces its pods, on apps/v1.
+
+A Deployment with one replica and `maxUnavailable: 1` stops its only pod before the new one is ready:
+every rollout is an outage. The rule computes maxSurge and maxUnavailable in pods the way the
+controllers do (maxSurge rounds up, maxUnavailable rounds down, for the effective replica count: an
+HPA's minReplicas when one in the stream targets the workload, else spec.replicas, else 1) and
+changes only what must change: one replica of a serving workload gets maxUnavailable 0 and a surge
+of at least one pod; maxSurge is capped so a rollout does not need a large share of spare capacity
+(never below one pod); percentages stay percentages. A serving DaemonSet surges instead of leaving a
+node without its pod (maxSurge is GA since Kubernetes 1.25), unless it binds host ports. `Recreate`
+and host ports on a Deployment get warnings. Argo Rollouts get the same rules on `canary` (without
+traffic routing, which ignores both fields); blueGreen is left alone. StatefulSets are left alone:
+they replace one pod at a time, cannot surge, and their maxUnavailable needs the
+MaxUnavailableStatefulSet gate (alpha 1.24, beta 1.35). Workloads still on extensions/v1beta1,
+apps/v1beta1 or apps/v1beta2 (not served since 1.16) move to apps/v1 and the finding names the
+defaults that change with the move.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..settings import Knob
+from ..workload import as_dict, as_list
+from .base import Finding, RuleContext, Workload
+
+ID = "rollout"
+SUMMARY = "Roll out without dropping capacity: no unavailable pod at one replica, a capped maxSurge, surging DaemonSets, apps/v1."
+KNOBS = (
+    Knob(
+        "max-surge-percent",
+        25,
+        "Cap on maxSurge of Deployments and Rollouts, in percent of the replicas (never below one pod).",
+        minimum=1,
+        per_workload=True,
+    ),
+    Knob(
+        "keep-warm",
+        False,
+        "maxUnavailable 0 for every Deployment and Rollout, not only for single-replica serving ones.",
+        kind="bool",
+        per_workload=True,
+    ),
+    Knob(
+        "min-ready-seconds",
+        0,
+        "Set minReadySeconds (when unset) on Deployments, Rollouts and DaemonSets; 0 leaves it alone.",
+        minimum=0,
+        per_workload=True,
+    ),
+)
+DAEMONSET_SURGE = (1, 25)  # DaemonSet rollingUpdate.maxSurge: beta (on) 1.22, GA 1.25
+
+# Group versions not served since Kubernetes 1.16, the kinds they held, and the defaults that differ
+# from apps/v1's (spec field -> old -> new), from each version's SetDefaults_* in kubernetes/kubernetes.
+LEGACY_KINDS = {
+    "extensions/v1beta1": frozenset({"Deployment", "DaemonSet", "ReplicaSet"}),
+    "apps/v1beta1": frozenset({"Deployment", "StatefulSet"}),
+    "apps/v1beta2": frozenset({"Deployment", "DaemonSet", "ReplicaSet", "StatefulSet"}),
+}
+LEGACY_DEFAULTS = {
+    ("extensions/v1beta1", "Deployment"): (
+        ("strategy/rollingUpdate/maxUnavailable", "maxUnavailable 1 -> 25%"),
+        ("strategy/rollingUpdate/maxSurge", "maxSurge 1 -> 25%"),
+        ("revisionHistoryLimit", "revisionHistoryLimit unlimited -> 10"),
+        ("progressDeadlineSeconds", "progressDeadlineSeconds none -> 600"),
+    ),
+    ("apps/v1beta1", "Deployment"): (("revisionHistoryLimit", "revisionHistoryLimit 2 -> 10"),),
+    ("extensions/v1beta1", "DaemonSet"): (("updateStrategy/type", "updateStrategy OnDelete -> RollingUpdate"),),
+    ("apps/v1beta1", "StatefulSet"): (("updateStrategy/type", "updateStrategy OnDelete -> RollingUpdate"),),
+}
+SELECTOR_DEFAULTED = frozenset({"extensions/v1beta1", "apps/v1beta1"})  # apps/v1beta2 already required one
+REMOVED_FIELDS = {
+    "rollbackTo": "use `kubectl rollout undo`",
+    "templateGeneration": "apps/v1 tracks revisions itself",
+}
+
+_PERCENT = re.compile(r"(\d+)%")
+_ARGO_PERCENT = re.compile(r"(\d+)%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An IntOrString maxSurge / maxUnavailable."""
+
+    number: int
+    percent: bool
+
+    def pods(self, total: int, round_up: bool) -> int:
+        if not self.percent:
+            return self.number
+        scaled = self.number * total
+        return -(-scaled // 100) if round_up else scaled // 100
+
+    @property
+    def value(self) -> int | str:
+        return f"{self.number}%" if self.percent else self.number
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def amount(value: Any, argo: bool = False) -> Amount | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Amount(value, False) if value >= 0 else None
+    if isinstance(value, str):
+        match = (_ARGO_PERCENT if argo else _PERCENT).fullmatch(value.strip())
+        if match:
+            return Amount(int(match.group(1)), True)
+    return None
+
+
+def _pods(n: int) -> str:
+    return f"{n} pod" if n == 1 else f"{n} pods"
+
+
+@dataclass
+class Fields:
+    """Where a workload keeps maxSurge / maxUnavailable, and their defaults."""
+
+    pointer: str
+    raw: Any  # the mapping holding them, when the document has one
+    surge_default: Any
+    unavailable_default: Any
+    argo: bool = False
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return as_dict(self.raw)
+
+    def get(self, key: str) -> Amount | None:
+        return amount(self.values.get(key, self.surge_default if key == "maxSurge" else self.unavailable_default), self.argo)
+
+    def explicit_percent(self, key: str) -> bool:
+        found = amount(self.values[key], self.argo) if key in self.values else None
+        return bool(found and found.percent)
+
+    def ops(self, ctx: RuleContext, changes: dict[str, Any]) -> list[dict[str, Any]]:
+        """Ops setting `changes`; one op for the whole mapping when the document has none yet (ops built
+        against the same document would each create it and the last would win)."""
+        if not isinstance(self.raw, dict):
+            return [ctx.set(self.pointer, changes)]
+        return [ctx.set(f"{self.pointer}/{key}", value) for key, value in changes.items()]
+
+
+def host_binding(workload: Workload) -> tuple[str, str] | None:
+    """(why, path) when the pod binds ports on its node: hostNetwork, or a container hostPort."""
+    if workload.pod_spec.get("hostNetwork") is True:
+        return "uses hostNetwork", f"{workload.pod_spec_pointer}/hostNetwork"
+    for c in workload.containers + [i for i in workload.init_containers if i.is_restartable_init]:
+        for i, port in enumerate(as_list(c.raw.get("ports"))):
+            if isinstance(port, dict) and port.get("hostPort"):
+                return f'container "{c.name}" binds hostPort {port["hostPort"]}', f"{c.pointer}/ports/{i}/hostPort"
+    return None
+
+
+def claims(workload: Workload) -> list[str]:
+    return [
+        str(as_dict(v.get("persistentVolumeClaim")).get("claimName", "?"))
+        for v in as_list(workload.pod_spec.get("volumes"))
+        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+    ]
+
+
+# -- apps/v1 ----------------------------------------------------------------------------------------
+def _set_in(spec: dict[str, Any], path: str) -> bool:
+    node: Any = spec
+    for part in path.split("/"):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return False
+        node = node[part]
+    return True
+
+
+def plan_api_version(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    old, kind, spec = workload.api_version, workload.kind, workload.spec
+    if kind not in LEGACY_KINDS.get(old, ()):
+        return []
+    base = workload.pointer
+    ops = [ctx.set(f"{base}/apiVersion", "apps/v1")]
+    notes = []
+    if not as_dict(spec.get("selector")):
+        if not workload.labels:
+            message = f"{kind} is on {old}, which Kubernetes no longer serves, and has neither spec.selector nor pod template labels: add both, then move it to apps/v1"
+            return [Finding(ID, "warning", message, path=f"{base}/apiVersion")]
+        ops.append(ctx.set(f"{base}/spec/selector", {"matchLabels": dict(workload.labels)}))
+        why = f"what {old} defaulted it to" if old in SELECTOR_DEFAULTED else "apps/v1 requires one"
+        notes.append(f"spec.selector set to the pod template's labels ({why}; it cannot change later)")
+    for field, hint in REMOVED_FIELDS.items():
+        if field in spec:
+            ops.append({"op": "remove", "path": f"{base}/spec/{field}"})
+            notes.append(f"spec.{field} dropped (not in apps/v1; {hint})")
+    recreate = as_dict(spec.get("strategy")).get("type") == "Recreate"
+    changed = [
+        text
+        for path, text in LEGACY_DEFAULTS.get((old, kind), ())
+        if not _set_in(spec, path) and not (recreate and path.startswith("strategy/rollingUpdate/"))
+    ]
+    notes.append("defaults that change: " + ", ".join(changed) if changed else "no defaults change")
+    message = f"moved from {old} (not served since Kubernetes 1.16) to apps/v1; " + "; ".join(notes)
+    return [Finding(ID, "warning", message, ops=ops, path=f"{base}/apiVersion")]
+
+
+# -- Deployments and Rollouts ------------------------------------------------------------------------
+def replicated_fields(workload: Workload) -> Fields | Finding | None:
+    strategy = as_dict(workload.spec.get("strategy"))
+    base = f"{workload.pointer}/spec/strategy"
+    if workload.kind == "Rollout":
+        canary = strategy.get("canary")
+        if not isinstance(canary, dict) or canary.get("trafficRouting"):
+            return None  # blueGreen, or a canary whose traffic router ignores maxSurge / maxUnavailable
+        return Fields(f"{base}/canary", canary, "25%", "25%", argo=True)
+    if strategy.get("type") == "Recreate":
+        if not workload.serving:
+            return None
+        volumes = claims(workload)
+        if volumes:
+            message = (
+                f"strategy Recreate stops every pod before starting new ones (downtime on each rollout); probably deliberate: "
+                f"the pod mounts PersistentVolumeClaim {', '.join(volumes)}, which a second pod may not be able to attach"
+            )
+            return Finding(ID, "info", message, path=f"{base}/type")
+        message = (
+            "strategy Recreate stops every pod before starting new ones: each rollout is an outage; "
+            "use RollingUpdate unless two versions really cannot run side by side"
+        )
+        return Finding(ID, "warning", message, path=f"{base}/type")
+    return Fields(f"{base}/rollingUpdate", strategy.get("rollingUpdate"), "25%", "25%")
+
+
+def plan_replicated(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    fields = replicated_fields(workload)
+    if fields is None or isinstance(fields, Finding):
+        return [fields] if fields else []
+    n = workload.replicas
+    surge, unavailable = fields.get("maxSurge"), fields.get("maxUnavailable")
+    if n < 1 or surge is None or unavailable is None:
+        return []  # nothing to roll, or values the API server rejects anyway
+    cap = ctx.settings["max-surge-percent"]
+    cap_pods = Amount(cap, True).pods(n, round_up=True)
+    hpa = workload.hpa_min_replicas is not None
+    replicas = f"{n} replica{'s' if n != 1 else ''}" + (" (the HPA's minReplicas)" if hpa else "")
+    new_surge, new_unavailable = surge, unavailable
+    reasons = []
+    if surge.pods(n, True) > cap_pods or (hpa and surge.percent and surge.number > cap):
+        new_surge = Amount(cap, True) if surge.percent else Amount(cap_pods, False)
+        reasons.append(
+            f"maxSurge {surge} -> {new_surge} ({_pods(surge.pods(n, True))} -> {_pods(new_surge.pods(n, True))} at {replicas}): "
+            f"capped at {cap}% so a rollout does not need that much spare capacity"
+            + (" at any count the HPA scales to" if hpa and surge.percent else "")
+        )
+    single = n == 1 and workload.serving
+    warm = ctx.settings["keep-warm"]
+    if single or warm:
+        warm_changes = []
+        if new_surge.pods(n, True) < 1:
+            new_surge = Amount(cap, True) if surge.percent else Amount(1, False)
+            warm_changes.append(f"maxSurge {surge} -> {new_surge} (0 pods -> {_pods(new_surge.pods(n, True))})")
+        # keep-warm holds at any replica count the HPA may pick; otherwise judge the count we know
+        if unavailable.pods(n, False) > 0 or (warm and hpa and unavailable.number > 0):
+            new_unavailable = Amount(0, fields.explicit_percent("maxUnavailable"))
+            scaled = _pods(unavailable.pods(n, False)) + (", more as the HPA scales up" if hpa and unavailable.percent else "")
+            warm_changes.append(f"maxUnavailable {unavailable} ({scaled}) -> {new_unavailable}")
+        if warm_changes:
+            why = (
+                f"at {replicas} the new pod must be ready before the only old one stops"
+                if single
+                else "keep-warm: no pod stops before its replacement is ready"
+            )
+            reasons.append(", ".join(warm_changes) + ": " + why)
+    findings = []
+    changes = {
+        key: new.value for key, old, new in (("maxSurge", surge, new_surge), ("maxUnavailable", unavailable, new_unavailable)) if new != old
+    }
+    ops = fields.ops(ctx, changes) if changes else []
+    if ops:
+        findings.append(Finding(ID, "warning", "; ".join(reasons), ops=ops, path=fields.pointer))
+    down = new_unavailable.pods(n, False)
+    if n >= 2 and down >= n:
+        message = f"maxUnavailable {new_unavailable} lets all {n} pods be down at once during a rollout; keep it below the replica count"
+        findings.append(Finding(ID, "warning", message, path=f"{fields.pointer}/maxUnavailable"))
+    bound = host_binding(workload)
+    if bound and new_surge.pods(n, True) >= 1:
+        why, path = bound
+        message = (
+            f"{why}: a surge pod can only start on a node that does not already run one of these pods; without such a node the "
+            "rollout waits forever (old pods keep serving). Keep a spare schedulable node, or move off host ports"
+        )
+        findings.append(Finding(ID, "warning", message, path=path))
+    return findings
+
+
+# -- DaemonSets --------------------------------------------------------------------------------------
+def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    update = as_dict(workload.spec.get("updateStrategy"))
+    if not workload.serving or (update.get("type") or "RollingUpdate") != "RollingUpdate":
+        return []
+    fields = Fields(f"{workload.pointer}/spec/updateStrategy/rollingUpdate", update.get("rollingUpdate"), 0, 1)
+    surge, unavailable = fields.get("maxSurge"), fields.get("maxUnavailable")
+    if surge is None or unavailable is None:
+        return []
+    bound = host_binding(workload)
+    if bound:
+        if surge.number == 0:
+            return []  # a surge pod would need the node's ports the old pod holds
+        why, path = bound
+        message = f"{why}, but maxSurge is {surge}: the new pod cannot bind the port while the old one runs on the node, so the rollout stalls; use maxSurge 0"
+        return [Finding(ID, "warning", message, path=f"{fields.pointer}/maxSurge")]
+    if not ctx.at_least(*DAEMONSET_SURGE):
+        return []
+    changes: dict[str, Any] = {}
+    if surge.number == 0:
+        changes["maxSurge"] = 1
+    if unavailable.number > 0:
+        changes["maxUnavailable"] = Amount(0, fields.explicit_percent("maxUnavailable")).value
+    if not changes:
+        return []
+    old = {"maxSurge": surge, "maxUnavailable": unavailable}
+    message = (
+        ", ".join(f"{key} {old[key]} -> {value}" for key, value in changes.items())
+        + ": each node starts the new pod before stopping the old one, so it is never without one"
+    )
+    return [Finding(ID, "warning", message, ops=fields.ops(ctx, changes), path=fields.pointer)]
+
+
+def plan_min_ready(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    seconds = ctx.settings["min-ready-seconds"]
+    if seconds <= 0 or workload.kind not in ("Deployment", "Rollout", "DaemonSet") or "minReadySeconds" in workload.spec:
+        return []
+    path = f"{workload.pointer}/spec/minReadySeconds"
+    message = f"minReadySeconds set to {seconds}: a new pod must stay ready that long before the rollout counts it and moves on"
+    return [Finding(ID, "info", message, ops=[ctx.set(path, seconds)], path=path)]
+
+
+def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    findings = plan_api_version(workload, ctx)
+    if workload.kind in ("Deployment", "Rollout"):
+        findings += plan_replicated(workload, ctx)
+    elif workload.kind == "DaemonSet":
+        findings += plan_daemonset(workload, ctx)
+    return findings + plan_min_ready(workload, ctx)
