@@ -152,7 +152,8 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
     if result.ops:
         result.output = _edit(result, working)
     for finding in result.findings:
-        if finding.new_document is not None:
+        # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
+        if finding.new_document is not None and original.get("kind") != "ResourceList":
             result.output = _append_document(result.output, finding.new_document, doc.newline)
 
 

@@ -26,7 +26,8 @@ TEMPLATE_POINTERS = {
 }
 WORKLOAD_KINDS = frozenset(TEMPLATE_POINTERS)
 CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"})
-LIST_KINDS = frozenset({"List"})
+# Objects whose `items` are resources: a `kind: List`, and a KRM function's ResourceList (krm.py).
+LIST_KINDS = frozenset({"List", "ResourceList"})
 HOOK_ANNOTATION = "helm.sh/hook"
 
 DEFAULT_GRACE_SECONDS = 30
@@ -374,7 +375,7 @@ class Workload:
 
 
 def workloads_in(obj: Any, stream: StreamContext, extra_sidecars: tuple[str, ...] = ()) -> Iterator[Workload]:
-    """The workloads of a parsed document: itself, or the items of a List."""
+    """The workloads of a parsed document: itself, or the items of a List or ResourceList."""
     if not isinstance(obj, dict):
         return
     if obj.get("kind") in LIST_KINDS:
