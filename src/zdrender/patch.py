@@ -188,6 +188,9 @@ class _Editor:
         start, end = node.start_mark.index, node.end_mark.index
         if isinstance(node, ScalarNode) or node.flow_style:
             if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+                literal = literal_block(value, self.text[start:end], self.nl)
+                if literal is not None:  # keep a multi-line annotation readable, as a `|` block again
+                    return self.text[:start] + literal + self.text[end:]
                 return self.text[:start] + flow(value) + self.nl + self.text[end:]
             prefix = "" if start == 0 or self.text[start - 1] in " \t[{,\n" else " "
             return self.text[:start] + prefix + flow(value) + self.text[end:]
@@ -288,6 +291,21 @@ def flow(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(flow(v) for v in value) + "]"
     return scalar(value)
+
+
+def literal_block(value: Any, old: str, nl: str) -> str | None:
+    """`value` as a `|` (or `|-`) block scalar indented like the block scalar `old` it replaces; None when
+    the string has no plain literal form (leading space, several trailing line breaks, control characters)."""
+    if not isinstance(value, str) or not value.strip() or value.endswith("\n\n") or value.startswith((" ", "\n")):
+        return None
+    if re.search(r"[\x00-\x08\x0b-\x1f\x7f\u0085\u2028\u2029\ufeff]", value):
+        return None
+    indent = re.search(r"\n([ ]+)\S", old)
+    if indent is None:
+        return None
+    header = "|" if value.endswith("\n") else "|-"
+    lines = value.removesuffix("\n").split("\n")
+    return header + nl + "".join((indent.group(1) + line if line else "") + nl for line in lines)
 
 
 def block_entry(key: str, value: Any, column: int, seq_indent: int) -> list[str]:

@@ -154,7 +154,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
     for finding in result.findings:
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
         if finding.new_document is not None and original.get("kind") != "ResourceList":
-            result.output = _append_document(result.output, finding.new_document, doc.newline)
+            result.output = _append_document(result.output, finding.new_document, doc.newline, _SOURCE.search(doc.text))
 
 
 def _edit(result: DocumentResult, expected: Any) -> str:
@@ -197,10 +197,18 @@ def reemit(text: str, root: Any, data: Any) -> str:
     return text[:start] + body + tail
 
 
-def _append_document(text: str, body: str, nl: str) -> str:
+def _append_document(text: str, body: str, nl: str, source: re.Match[str] | None = None) -> str:
+    """`text`, then `---` and `body` in the document's line endings. The new document carries its parent's
+    `# Source:` line (`helm template --show-only` selects by it) and ends with a line break, so that the
+    next document's `---` still starts a line."""
     if text and not text.endswith("\n"):
         text += nl
-    return text + "---" + nl + body.replace("\n", nl) if nl != "\n" else text + "---\n" + body
+    body = body.replace("\r\n", "\n")
+    if source and not body.startswith("# Source:"):
+        body = source.group(0).rstrip("\r") + "\n" + body
+    if not body.endswith("\n"):
+        body += "\n"
+    return text + "---" + nl + body.replace("\n", nl)
 
 
 def explain(result: Result) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ class Knob:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     per_workload: bool = False  # may be overridden by a zdrender.io/<key> annotation
+    aliases: tuple[str, ...] = ()  # other keys accepted for this knob (e.g. a documented annotation name)
 
     def parse(self, value: Any, source: str) -> Any:
         try:
@@ -164,21 +165,28 @@ class Settings:
 
     def merged(self, overrides: Mapping[str, Any], source: str, *, annotations: bool = False) -> Settings:
         values = dict(self.values)
-        for key, raw in overrides.items():
-            knob = self.knobs.get(key)
+        # An alias first, so that the knob's own key wins when both are given.
+        for key, raw in sorted(overrides.items(), key=lambda item: item[0] in self.knobs):
+            knob = self.knob(key)
             if knob is None:
                 allowed = ", ".join(sorted(self.knobs))
                 raise SettingsError(f"unknown setting {key!r} ({source}); known settings: {allowed}")
             if annotations and not knob.per_workload:
                 raise SettingsError(f"setting {key} ({source}) cannot be set per workload; set it for the whole run")
-            values[key] = knob.parse(raw, source)
+            values[knob.key] = knob.parse(raw, source)
         return Settings(knobs=self.knobs, values=values)
+
+    def knob(self, key: str) -> Knob | None:
+        """The knob named `key`, or the one that accepts `key` as an alias."""
+        if key in self.knobs:
+            return self.knobs[key]
+        return next((k for k in self.knobs.values() if key in k.aliases), None)
 
     def for_annotations(self, annotations: Mapping[str, Any], where: str) -> Settings:
         overrides = {
             key[len(ANNOTATION_PREFIX) :]: value
             for key, value in annotations.items()
-            if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and key[len(ANNOTATION_PREFIX) :] in self.knobs
+            if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and self.knob(key[len(ANNOTATION_PREFIX) :]) is not None
         }
         if not overrides:
             return self

@@ -41,17 +41,23 @@ PROBE_DEFAULTS = {
 PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
 
 # Helpers that must outlive the app: (kind, pattern matched against the container name or image).
+# Image patterns end at a tag (`:`), a digest (`@`) or the end, so `linkerd/proxy@sha256:...` matches
+# and `nginx-exporter` does not look like anything here. Metrics exporters are deliberately absent:
+# they carry no traffic for the app, so they stay main containers.
 KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
-        ("cloud-sql-proxy", r"cloud[-_]?sql[-_]?proxy|cloudsql-proxy|cloud-sql-connectors/cloud-sql-proxy"),
-        ("istio-proxy", r"(^|/)istio-proxy$|istio/proxyv2"),
-        ("linkerd-proxy", r"(^|/)linkerd-proxy$|linkerd/proxy(:|$)|linkerd2-proxy"),
+        # v2 image: gcr.io/cloud-sql-connectors/cloud-sql-proxy; v1 image: gcr.io/cloudsql-docker/gce-proxy
+        ("cloud-sql-proxy", r"cloud[-_]?sql[-_]?proxy|cloudsql-docker/gce-proxy|(^|/)gce-proxy($|[:@])"),
+        ("alloydb-auth-proxy", r"alloydb[-_]auth[-_]proxy"),
+        ("istio-proxy", r"(^|/)istio-proxy$|(^|/)proxyv2($|[:@])"),
+        ("linkerd-proxy", r"(^|/)linkerd-proxy$|linkerd/proxy($|[:@])|linkerd2-proxy"),
         ("envoy", r"(^|/)envoy($|[:@-])|envoyproxy/envoy"),
         ("oauth2-proxy", r"oauth2[-_]proxy"),
-        ("vault-agent", r"vault-agent"),
+        ("vault-agent", r"(^|/)vault-agent(?!-injector)"),
         ("fluent-bit", r"fluent[-_]?bit"),
         ("fluentd", r"(^|/)fluentd($|[:@-])"),
+        ("log-shipper", r"^log[-_]?shipper"),  # by container name only: the image is often busybox
     )
 )
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
-from . import grace_period, prestop_sleep, probe_balance, rollout
+from . import disruption_budget, grace_period, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals
 
 REGISTRY: tuple[ModuleType, ...] = (
     prestop_sleep,
+    sidecars,
+    mesh,
     grace_period,
     probe_balance,
     rollout,
+    signals,
+    disruption_budget,
 )
 
 

@@ -1,0 +1,84 @@
+"""Add a PodDisruptionBudget so that node drains take replicas down one at a time (opt-in).
+
+Node upgrades, autoscaler scale-downs and maintenance evict pods through the eviction API, which only
+holds back when a PodDisruptionBudget covers the pods: without one a drain may take every replica of a
+Deployment down at once. `maxUnavailable: 1` lets drains proceed one pod at a time; it never uses
+`minAvailable: 1`, which blocks drains for good when a single replica is running. Only workloads with
+2 or more effective replicas (an HPA's minReplicas counts) that no PDB in the stream selects get one.
+It is opt-in because a PDB is a new object in the release, not a change to one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..patch import block_value
+from ..settings import Knob
+from ..workload import Workload, as_dict
+from .base import Finding, RuleContext
+
+ID = "disruption-budget"
+SUMMARY = "Add a PodDisruptionBudget (maxUnavailable 1) for Deployments/StatefulSets with 2+ replicas that have none (opt-in)."
+KNOBS = (
+    Knob(
+        "disruption-budget",
+        False,
+        "Add a policy/v1 PodDisruptionBudget with maxUnavailable 1 next to each Deployment/StatefulSet with 2+ "
+        "replicas that no PDB in the stream selects.",
+        kind="bool",
+        per_workload=True,
+    ),
+)
+KINDS = frozenset({"Deployment", "StatefulSet"})
+FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"  # Helm 4 re-splits its output by it
+SUFFIX = "-zdrender"
+
+
+def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    if not ctx.settings["disruption-budget"] or workload.kind not in KINDS or workload.replicas < 2:
+        return []
+    if ctx.stream.pdbs_selecting(workload.namespace, workload.labels):
+        return []
+    selector = _selector(workload)
+    if selector is None:
+        return [Finding(ID, "info", "no PodDisruptionBudget added: the pod template has no labels to select its pods by", path=f"{workload.template_pointer}/metadata")]
+    name = budget_name(workload.name)
+    text = document_text(pdb(workload, name, selector))
+    message = (
+        f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, "
+        "so a node drain could evict them all at once"
+    )
+    return [Finding(ID, "warning", message, path=f"{workload.pointer}/spec/selector", new_document=text)]
+
+
+def budget_name(workload_name: str) -> str:
+    # Names are DNS subdomains (253 characters); the suffix says who added it and avoids the chart's own names.
+    return workload_name[: 253 - len(SUFFIX)] + SUFFIX
+
+
+def _selector(workload: Workload) -> dict[str, Any] | None:
+    """The workload's own selector (it selects exactly its pods), else its template labels."""
+    selector = as_dict(workload.spec.get("selector"))
+    if selector.get("matchLabels") or selector.get("matchExpressions"):
+        return {k: selector[k] for k in ("matchLabels", "matchExpressions") if selector.get(k)}
+    return {"matchLabels": dict(workload.labels)} if workload.labels else None
+
+
+def pdb(workload: Workload, name: str, selector: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name}
+    if workload.namespace is not None:
+        metadata["namespace"] = workload.namespace
+    filename = as_dict(workload.metadata.get("annotations")).get(FILENAME_ANNOTATION)
+    if filename:
+        metadata["annotations"] = {FILENAME_ANNOTATION: str(filename)}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata,
+        "spec": {"maxUnavailable": 1, "selector": selector},
+    }
+
+
+def document_text(obj: dict[str, Any]) -> str:
+    """Block-style YAML with the same emitters as the patcher (so it reads back as `obj`), ending in a newline."""
+    return "".join(line + "\n" for line in block_value(obj, 0, 2))

@@ -1,0 +1,140 @@
+"""Give an injected mesh proxy its own drain time, as long as the app's sleep plus drain budget.
+
+A pod that asks for Istio or Linkerd injection gets its proxy at admission time, so the proxy is not
+in the manifest and its shutdown is configured by annotations. Istio's proxy drains for
+`terminationDrainDuration` (5 s by default) after SIGTERM and then exits, cutting the app's outbound
+connections while the app is still draining: `proxy.istio.io/config` gets a longer one, merged into the
+ProxyConfig already there. Linkerd's proxy exits at SIGTERM unless
+`config.alpha.linkerd.io/proxy-wait-before-exit-seconds` delays it; the grace-period rule keeps the grace
+period above that wait. Pods that run the proxy as a native sidecar need neither: Kubernetes stops it
+after the app. Only what the manifest shows counts; injection enabled by a namespace label is invisible.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import patch, yamldoc
+from ..settings import Knob
+from ..workload import Workload, as_dict, escape
+from .app_drain import app_stop_seconds
+from .base import Finding, RuleContext, set_op
+
+ID = "mesh"
+SUMMARY = "Set the Istio / Linkerd proxy's drain time to the app's sleep + drain budget."
+KNOBS = (
+    Knob(
+        "mesh",
+        True,
+        "Set Istio's terminationDrainDuration and Linkerd's proxy-wait-before-exit-seconds on pods that ask for injection.",
+        kind="bool",
+        per_workload=True,
+    ),
+)
+ISTIO_INJECT = "sidecar.istio.io/inject"
+ISTIO_NATIVE = "sidecar.istio.io/nativeSidecar"
+ISTIO_CONFIG = "proxy.istio.io/config"
+LINKERD_INJECT = "linkerd.io/inject"
+LINKERD_NATIVE = ("config.beta.linkerd.io/proxy-enable-native-sidecar", "config.alpha.linkerd.io/proxy-enable-native-sidecar")
+LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def _true(value: Any) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def wants_istio(workload: Workload) -> bool:
+    meta = workload.template_metadata
+    return any(_true(as_dict(meta.get(where)).get(ISTIO_INJECT)) for where in ("labels", "annotations"))
+
+
+def wants_linkerd(workload: Workload) -> bool:
+    return str(workload.annotations.get(LINKERD_INJECT, "")).strip() in ("enabled", "ingress")
+
+
+def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
+    if not ctx.settings["mesh"]:
+        return []
+    istio, linkerd = wants_istio(workload), wants_linkerd(workload)
+    if not (istio or linkerd):
+        return []
+    if workload.kind in ("Job", "CronJob"):
+        return [_job_advice(istio, f"{workload.template_pointer}/metadata")]
+    seconds, reason = app_stop_seconds(workload, ctx.settings)
+    annotations = as_dict(workload.template_metadata.get("annotations"))
+    base = f"{workload.template_pointer}/metadata/annotations/"
+    findings = []
+    if istio and not _true(annotations.get(ISTIO_NATIVE)):
+        findings += _istio(annotations, seconds, reason, base + escape(ISTIO_CONFIG), ctx)
+    if linkerd and not any(_true(workload.annotations.get(key)) for key in LINKERD_NATIVE):
+        findings += _linkerd(annotations, seconds, reason, base + escape(LINKERD_WAIT), ctx)
+    return findings
+
+
+def _job_advice(istio: bool, path: str) -> Finding:
+    if istio:
+        how = f'annotate the pod template with {ISTIO_NATIVE}: "true" (Istio 1.20+, Kubernetes 1.29+)'
+    else:
+        how = f'annotate it with {LINKERD_NATIVE[0]}: "true" (Linkerd 2.15+, Kubernetes 1.29+)'
+    mesh = "Istio" if istio else "Linkerd"
+    return Finding(ID, "warning", f"the injected {mesh} proxy keeps running after the Job's container exits, so the Job never completes; {how} to inject it as a native sidecar", path=path)
+
+
+def _istio(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
+    current = annotations.get(ISTIO_CONFIG)
+    text = "" if current is None else str(current)
+    try:
+        config = yamldoc.load(text) if text.strip() else {}
+    except yamldoc.YAMLError as err:
+        return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not valid YAML ({err.message}); left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
+    config = {} if config is None else config
+    if not isinstance(config, dict):
+        return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not a mapping; left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
+    drain = config.get("terminationDrainDuration")
+    have = duration_seconds(drain)
+    if drain is not None and have is None:
+        return [Finding(ID, "warning", f"{ISTIO_CONFIG} has terminationDrainDuration {drain!r}, not a duration; left as is", path=path)]
+    if have is not None and have >= seconds:
+        return []
+    value = merged_config(text, config, f"{seconds}s")
+    was = f"raised from {drain}" if drain is not None else "set"
+    message = f"Istio proxy: terminationDrainDuration {was} to {seconds}s ({reason}) in {ISTIO_CONFIG}, so the proxy outlives the app's drain"
+    return [Finding(ID, "warning", message, ops=[ctx.set(path, value)], path=path)]
+
+
+def merged_config(text: str, config: dict, drain: str) -> str:
+    """The ProxyConfig text with terminationDrainDuration set, its other keys and formatting kept."""
+    if not text.strip():
+        return f"terminationDrainDuration: {drain}"
+    expected = {**config, "terminationDrainDuration": drain}
+    try:
+        edited = patch.apply(text, [set_op(config, "/terminationDrainDuration", drain)])
+        if yamldoc.load(edited) == expected:
+            return edited
+    except (patch.PatchError, yamldoc.YAMLError):
+        pass
+    return patch.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
+
+
+def duration_seconds(value: Any) -> float | None:
+    """Seconds of a Go duration ("30s", "1m30s", "500ms"); None when it is not one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or _DURATION.sub("", text) != "":
+        return None
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(text))
+
+
+def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
+    current = annotations.get(LINKERD_WAIT)
+    if current is not None and not str(current).strip().isdigit():
+        return [Finding(ID, "warning", f"{LINKERD_WAIT} is {current!r}, not a whole number of seconds; left as is", path=path)]
+    if current is not None and int(str(current)) >= seconds:
+        return []
+    was = f"raised from {current}" if current is not None else "set"
+    message = f"Linkerd proxy: {LINKERD_WAIT} {was} to {seconds} ({reason}), so the proxy outlives the app's drain"
+    return [Finding(ID, "warning", message, ops=[ctx.set(path, str(seconds))], path=path)]
