@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .render import fail, read_input as _read, settings_from_args as _settings  # Typer-free, shared with entry.py
 
 EPILOG = """Examples:
 
@@ -56,43 +57,6 @@ FormatOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = 2, report: str | None = None) -> typer.Exit:
-    if report:
-        from .report import write_report
-
-        try:
-            write_report(report, [], error=message)
-        except OSError:
-            pass
-    sys.stderr.write(f"zdrender: {message}\n")
-    return typer.Exit(code)
-
-
-def _settings(kube_version: str | None, assignments: list[str] | None, config: str | None, function_config=None):
-    from . import rules, settings
-
-    flags = settings.parse_assignments(assignments or [])
-    if kube_version is not None:
-        flags["kube-version"] = kube_version
-    return settings.load(rules.all_knobs(), config_file=config, flags=flags, function_config=function_config)
-
-
-def _read(path: str) -> str:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        name = "stdin" if path == "-" else path
-        raise ValueError(f"{name}: byte {err.start} is not UTF-8; Kubernetes manifests must be UTF-8") from None
-
-
 def _version_callback(value: bool) -> None:
     if value:
         print(f"zdrender {__version__}")
@@ -108,6 +72,9 @@ def render(
     report: ReportOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every change on stderr.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Accept a stream with no manifests (refused by default: see README).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
     ] = False,
@@ -115,29 +82,9 @@ def render(
     """Make rollouts drop no traffic: read manifests on stdin, write them patched to stdout."""
     if ctx.invoked_subcommand is not None:
         return
-    from . import pipeline, report as reports
-    from .settings import SettingsError
+    from .render import render as render_stream  # the same call entry.py makes without Typer
 
-    report = report or os.environ.get("ZDRENDER_REPORT") or None
-    try:
-        text = _read("-")
-        settings = _settings(kube_version, assignments, config)
-        result = pipeline.run(text, settings)
-        output = result.output
-    except (ValueError, SettingsError, pipeline.InputError) as err:
-        raise fail(str(err), report=report) from None
-    if not output.strip():
-        raise fail("the input holds no manifests; refusing to print an empty stream", report=report)
-    if report:
-        try:
-            reports.write_report(report, result.findings)
-        except OSError as err:
-            raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
-    sys.stdout.buffer.write(output.encode("utf-8"))
-    sys.stdout.flush()
-    if not quiet:
-        for line in reports.summary_lines(result.findings, verbose=verbose):
-            sys.stderr.write(line + "\n")
+    render_stream(kube_version, assignments, config, report, quiet, verbose, allow_empty)
 
 
 @app.command()

@@ -1,0 +1,79 @@
+"""The `zdrender` executable: the render path without Typer, everything else through it.
+
+Helm, Argo CD and shell pipes run `zdrender [render options]` on every render, so start-up is paid
+thousands of times a day. Importing Typer costs ~40 ms and its parsing builds a pydantic TypeAdapter
+per parameter on every call (~100 ms more). When argv holds only the render options below, written
+plainly, it is read here and `render.render` runs with nothing else imported. Anything else (a
+command, --help, --version, `--`, combined short flags, an unknown, repeated or malformed option)
+goes to the Typer app in cli.py, which owns every usage error and message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+VALUE, MULTI = "value", "multi"
+# Render options as cli.render declares them for Typer -> (keyword of render.render, VALUE, MULTI or
+# the flag's value). tests/test_entry.py checks this table against the Typer declarations.
+RENDER_OPTIONS: dict[str, tuple[str, Any]] = {
+    "--kube-version": ("kube_version", VALUE),
+    "--set": ("assignments", MULTI),
+    "--config": ("config", VALUE),
+    "--report": ("report", VALUE),
+    "--quiet": ("quiet", True),
+    "-q": ("quiet", True),
+    "--verbose": ("verbose", True),
+    "-v": ("verbose", True),
+    "--allow-empty": ("allow_empty", True),
+}
+
+
+def parse(argv: list[str]) -> dict[str, Any] | None:
+    """Keyword arguments for `render.render`, or None when Typer must parse argv."""
+    kwargs: dict[str, Any] = {}
+    args = list(argv)
+    while args:
+        token = args.pop(0)
+        name, eq, inline = token.partition("=")
+        if name not in RENDER_OPTIONS:
+            return None
+        param, kind = RENDER_OPTIONS[name]
+        if kind not in (VALUE, MULTI):  # a flag
+            if eq or param in kwargs:
+                return None
+            kwargs[param] = kind
+            continue
+        if eq:
+            value = inline
+        elif args and not args[0].startswith("-"):
+            value = args.pop(0)
+        else:
+            return None
+        if kind == MULTI:
+            kwargs.setdefault(param, []).append(value)
+        elif param in kwargs:
+            return None
+        else:
+            kwargs[param] = value
+    return kwargs
+
+
+def main() -> None:
+    kwargs = parse(sys.argv[1:])
+    if kwargs is None:
+        from .cli import main as typer_main
+
+        typer_main()
+        return
+    from .render import render
+
+    try:
+        render(**kwargs)
+    except BrokenPipeError:  # the reader went away: exit 1 as click does, without a second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("\nAborted!\n")
+        raise SystemExit(1) from None

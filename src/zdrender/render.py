@@ -1,0 +1,103 @@
+"""Render stdin to stdout: what `zdrender` does with no command, for Helm, Argo CD, kustomize and pipes.
+
+This module imports no Typer: `entry.main` calls `render` straight from argv on the post-renderer
+path, where start-up is paid on every render; cli.py declares the same options for Typer (help,
+usage errors) and delegates here. Nothing is written to stdout until the whole stream succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
+    """Print a one-line error and return the exit to raise (Typer lets SystemExit through)."""
+    if report:
+        from .report import write_report
+
+        try:
+            write_report(report, [], error=message)
+        except OSError:
+            pass
+    sys.stderr.write(f"zdrender: {message}\n")
+    return SystemExit(code)
+
+
+def settings_from_args(kube_version: str | None, assignments: list[str] | None, config: str | None, function_config=None):
+    from . import rules, settings
+
+    flags = settings.parse_assignments(assignments or [])
+    if kube_version is not None:
+        flags["kube-version"] = kube_version
+    return settings.load(rules.all_knobs(), config_file=config, flags=flags, function_config=function_config)
+
+
+def read_input(path: str) -> str:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        name = "stdin" if path == "-" else path
+        raise ValueError(f"{name}: byte {err.start} is not UTF-8; Kubernetes manifests must be UTF-8") from None
+
+
+def render(
+    kube_version: str | None = None,
+    assignments: list[str] | None = None,
+    config: str | None = None,
+    report: str | None = None,
+    quiet: bool = False,
+    verbose: bool = False,
+    allow_empty: bool = False,
+) -> None:
+    from . import krm, pipeline, report as reports
+    from .settings import SettingsError
+
+    report = report or os.environ.get("ZDRENDER_REPORT") or None
+    try:
+        text = read_input("-")
+        if krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
+            return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
+        settings = settings_from_args(kube_version, assignments, config)
+        result = pipeline.run(text, settings)
+        output = result.output
+    except (ValueError, SettingsError, pipeline.InputError) as err:
+        raise fail(str(err), report=report) from None
+    if not any(d.holds_object for d in result.documents) and not allow_empty:
+        # Argo CD prunes everything on an empty render, and Helm 3 accepts one silently.
+        raise fail("the input holds no manifests; refusing to print an empty stream (--allow-empty accepts it)", report=report)
+    if report:
+        try:
+            reports.write_report(report, result.findings)
+        except OSError as err:
+            raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
+    sys.stdout.buffer.write(output.encode("utf-8"))
+    sys.stdout.flush()
+    if not quiet:
+        for line in reports.summary_lines(result.findings, verbose=verbose):
+            sys.stderr.write(line + "\n")
+
+
+def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
+    """KRM function mode: stdout is always a ResourceList (with an error result on failure), and
+    only the exit code tells kustomize and kpt that it failed."""
+    from . import krm, report as reports
+
+    outcome = krm.run(text, settings_for)
+    sys.stdout.buffer.write(outcome.output.encode("utf-8"))
+    sys.stdout.flush()
+    if outcome.error is not None:
+        raise fail(outcome.error, report=report)
+    if report:
+        reports.write_report(report, outcome.findings)
+    if not quiet:
+        for line in reports.summary_lines(outcome.findings, verbose=verbose):
+            sys.stderr.write(line + "\n")
