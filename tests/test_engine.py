@@ -141,3 +141,11 @@ def test_patch_refuses_what_it_cannot_edit_minimally():
 @pytest.mark.parametrize("value", ["10", "on", "yes", "0644", "1.10", "~", "null", "a: b", "#x", "", " lead", "é", "-", "*x", "@a"])
 def test_scalars_read_back_as_the_same_string(value):
     assert yamldoc.load(f"k: {patch.scalar(value)}\n") == {"k": value}
+
+
+@pytest.mark.parametrize("doc", ["a:\n- 1\n- 2\nb: 1\n", "a:\n  - 1\nb: 1\n", "a:\n  x: 1\nb: 1\n", "l:\n- a:\n    x: 1\n"])
+def test_emptying_a_block_collection_keeps_valid_yaml(doc):
+    path = "/l/0/a" if doc.startswith("l:") else "/a"
+    value = {} if "x:" in doc else []
+    op = {"op": "replace", "path": path, "value": value}
+    assert yamldoc.load(patch.apply(doc, [op])) == jsonpatch.apply_patch(yamldoc.load(doc), [op])

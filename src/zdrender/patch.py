@@ -200,8 +200,8 @@ class _Editor:
             raise PatchError(f"{where} starts in the middle of a line")
         column = len(line_prefix)
         lines = block_value(value, column, self._seq_indent_of_doc())
-        if not lines:  # an empty collection has no block form
-            lines = [" " * column + flow(value)]
+        if not lines:  # an empty collection has no block form: a flow node, indented past its key
+            lines = [" " * (column + 2) + flow(value)]
         lines[0] = line_prefix + lines[0][column:]
         begin, stop = self._line_start(start), self._after_line(self._end(node))
         return self.text[:begin] + "".join(line + self.nl for line in lines) + self.text[stop:]
