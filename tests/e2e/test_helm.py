@@ -265,3 +265,16 @@ def test_helm4_plugin_reports_a_missing_python(helm_env, tmp_path):
     assert result.returncode != 0
     assert result.stdout == b""
     assert "zdrender needs Python >= 3.11" in report.read_text()
+
+
+def test_helm4_plugin_never_replaces_a_folder_it_did_not_make(helm_env, tmp_path):
+    install_plugin(helm_env)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me\n")
+    report = tmp_path / "report.txt"
+    env = {**helm_env, "PATH": SYSTEM_PATH, "ZDRENDER_PLUGIN_VENV": str(precious), "ZDRENDER_REPORT": str(report)}
+    result = template(4, env, "--post-renderer", "zdrender")
+    assert result.returncode != 0
+    assert f"{precious} exists and is not an environment this plugin made" in report.read_text()
+    assert (precious / "notes.txt").read_text() == "keep me\n"
