@@ -3,8 +3,10 @@
 A container's first process is PID 1, and the kernel gives PID 1 no default signal handlers: a shell
 running a script (`sh -c "setup; app"`) ignores SIGTERM and does not pass it on, so the app never
 starts draining and is killed when the grace period ends. The script's last command should be
-`exec`ed, so that the app replaces the shell as PID 1 (bash, busybox ash and dash 0.5.11+ do this by
-themselves for a script that is one simple command; scripts that `trap` TERM handle it themselves).
+`exec`ed, so that the app replaces the shell as PID 1. Shells exec a script that is one simple command
+by themselves, and recent ones (bash 5.1+, dash 0.5.11+, busybox ash) sometimes the last command of a
+longer one, but a trailing newline, a trap or a redirection defeats that: only `exec` is reliable.
+Scripts that `trap` TERM handle it themselves; a preStop hook that `kill`s the app works around it.
 Some apps drain on another signal (nginx on SIGQUIT; SIGTERM makes it stop at once): a configured
 image -> signal map sets `lifecycle.stopSignal`, which Kubernetes has only from 1.33 behind the alpha
 ContainerStopSignals feature gate, and only for pods that name their OS (`spec.os.name`).
@@ -79,7 +81,14 @@ def _shell_finding(c: Container) -> Finding | None:
         "which ignores SIGTERM and does not pass it on: the app never drains and is killed when the grace period ends; "
         "start the last command with `exec` (or trap TERM in the script and pass it on)"
     )
+    if _prestop_kills(c):  # e.g. vault-helm's `kill -SIGTERM $(pidof vault)`: the chart already works around it
+        return Finding(ID, "info", message + "; its preStop hook sends a signal itself, which works around this", path=path)
     return Finding(ID, "warning", message, path=path)
+
+
+def _prestop_kills(c: Container) -> bool:
+    command = " ".join(str(a) for a in as_list(as_dict(as_dict(c.prestop).get("exec")).get("command")))
+    return re.search(r"(?:^|[\s;&|(])(?:kill|pkill|killall)\s", command) is not None
 
 
 def shell_script(argv: list[str]) -> tuple[str, int] | None:
