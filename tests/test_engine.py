@@ -149,3 +149,15 @@ def test_emptying_a_block_collection_keeps_valid_yaml(doc):
     value = {} if "x:" in doc else []
     op = {"op": "replace", "path": path, "value": value}
     assert yamldoc.load(patch.apply(doc, [op])) == jsonpatch.apply_patch(yamldoc.load(doc), [op])
+
+
+def test_sibling_sets_under_a_missing_parent_build_on_each_other():
+    from zdrender.rules.base import RuleContext
+    from zdrender.workload import StreamContext
+    from helpers import make_settings
+
+    document = {"spec": {}}
+    ctx = RuleContext(settings=make_settings(), stream=StreamContext(), document=document)
+    ops = [ctx.set("/spec/strategy/rollingUpdate/maxSurge", 1), ctx.set("/spec/strategy/rollingUpdate/maxUnavailable", 0)]
+    assert jsonpatch.apply_patch(document, ops) == {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}}
+    assert document == {"spec": {}}, "the rule's view of the document does not change under it"

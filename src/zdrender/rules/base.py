@@ -60,8 +60,21 @@ class RuleContext:
     def at_least(self, major: int, minor: int) -> bool:
         return self.settings.at_least(major, minor)
 
+    _planned: Any = field(default=None, init=False, repr=False)
+
     def set(self, path: str, value: Any) -> dict[str, Any]:
-        return set_op(self.document, path, value)
+        """An op making `path` hold `value`, built against the document as this rule's earlier
+        `set` calls leave it (two siblings under a missing parent must not both create it). The
+        view the rule reads stays as it was; the pipeline applies the returned ops."""
+        import copy
+
+        import jsonpatch
+
+        if self._planned is None:
+            self._planned = copy.deepcopy(self.document)
+        op = set_op(self._planned, path, value)
+        jsonpatch.apply_patch(self._planned, [op], in_place=True)
+        return op
 
 
 def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
