@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -79,14 +80,14 @@ def run_once(argv: list[str], stdin: Path | None, stdout: Path) -> tuple[float, 
         return elapsed, kib * 1024, proc.returncode, err.read().decode(errors="replace")
 
 
-def find_zdrender(explicit: str | None) -> str:
+def find_zdrender(explicit: str | None) -> list[str]:
     if explicit:
-        return explicit
+        return shlex.split(explicit)
     beside = Path(sys.executable).parent / "zdrender"  # the venv's console script
     found = str(beside) if beside.exists() else shutil.which("zdrender")
     if not found:
         abort("bench: zdrender is not installed; run `pip install -e .` in the venv")
-    return found
+    return [found]
 
 
 def find_kustomize(explicit: str | None) -> list[str]:
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds instead of 7 (what .ci/run uses)")
     parser.add_argument("--rounds", type=int, help="rounds per input (overrides --quick)")
-    parser.add_argument("--zdrender", help="zdrender executable (default: the console script of this Python's venv)")
+    parser.add_argument("--zdrender", help="zdrender command (default: the console script of this Python's venv)")
     parser.add_argument("--kustomize", help='kustomize command (default: "kubectl kustomize")')
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         for item in compared:
             kdir = kustomization(scratch / f"k-{item.name}", item.path)
             runs, outputs = measure(
-                {"zdrender": ([zdrender], item.path), "kustomize": ([*kustomize, str(kdir)], None), "cat": ([cat], item.path)},
+                {"zdrender": (zdrender, item.path), "kustomize": ([*kustomize, str(kdir)], None), "cat": ([cat], item.path)},
                 rounds,
                 scratch,
             )
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|---:|---:|---:|")
         for kind in ("non-workload", "workload"):
             one, ten = growth[f"{kind} 1x"], growth[f"{kind} 10x"]
-            runs, outputs = measure({"1x": ([zdrender], one.path), "10x": ([zdrender], ten.path)}, rounds, scratch)
+            runs, outputs = measure({"1x": (zdrender, one.path), "10x": (zdrender, ten.path)}, rounds, scratch)
             check_zdrender(outputs["10x"], ten)
             t1, t10 = runs["1x"].median, runs["10x"].median
             per_mb = (t10 - t1) / ((ten.size - one.size) / MB)

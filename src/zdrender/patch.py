@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -26,10 +27,65 @@ class PatchError(Exception):
     """No minimal text edit exists for this operation; the message says why."""
 
 
-def apply(text: str, ops: list[dict[str, Any]]) -> str:
-    for op in ops:
-        text = apply_one(text, op)
+Edit = tuple[int, int, str]  # text[start:end] becomes the string
+
+
+@dataclass
+class _Located:
+    parts: list[str]
+    edit: Edit
+    shifts: list[str] | None  # the sequence whose items this op inserts or removes (later indices move)
+    removes_lines: bool  # it deletes lines, which may hold the block sequence that sets the style
+    uses_style: bool  # its new lines follow the document's sequence indentation
+
+
+def apply(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = None) -> str:
+    """`text` with `ops` applied in order (`parsed`: the parse of `text`, when the caller has it).
+
+    Operations on unrelated places are located in one parse and spliced in together. One that
+    depends on an earlier one of the batch (inside or around it, behind an item it inserted or
+    removed, or touching its text) waits for the edited text to be parsed again, so the result is
+    what applying them one at a time gives.
+    """
+    done = 0
+    while done < len(ops):
+        editor = _Editor(text, parsed if parsed is not None else yamldoc.parse(text))
+        parsed = None
+        batch: list[_Located] = []
+        for op in ops[done:]:
+            try:
+                located = editor.locate(op)
+            except PatchError:
+                if batch:  # its path may only exist once the batch is applied
+                    break
+                raise
+            if batch and any(_depends(located, earlier) for earlier in batch):
+                break
+            batch.append(located)
+        done += len(batch)
+        text = _splice(text, [b.edit for b in batch])
     return text
+
+
+def _depends(later: _Located, earlier: _Located) -> bool:
+    a, b = later.parts, earlier.parts
+    if a[: len(b)] == b or b[: len(a)] == a:  # one inside the other
+        return True
+    for moved, other in ((earlier.shifts, a), (later.shifts, b)):
+        if moved is not None and other[: len(moved)] == moved:
+            return True
+    if earlier.removes_lines and later.uses_style:
+        return True
+    (start, end, _), (other_start, other_end, _) = later.edit, earlier.edit
+    return start <= other_end and other_start <= end  # overlapping or touching text
+
+
+def _splice(text: str, edits: list[Edit]) -> str:
+    pieces, at = [], 0
+    for start, end, new in sorted(edits):
+        pieces += [text[at:start], new]
+        at = end
+    return "".join(pieces) + text[at:]
 
 
 def split_pointer(pointer: str) -> list[str]:
@@ -41,9 +97,7 @@ def split_pointer(pointer: str) -> list[str]:
 
 
 def apply_one(text: str, op: dict[str, Any]) -> str:
-    parsed = yamldoc.parse(text)
-    edit = _Editor(text, parsed)
-    return edit.apply(op)
+    return apply(text, [op])
 
 
 class _Editor:
@@ -53,6 +107,7 @@ class _Editor:
         self.shared = parsed.shared
         self.nl = "\r\n" if "\r\n" in text else "\n"
         self._seq_indent: int | None = None
+        self._style_read = False  # whether the op being located read _seq_indent_of_doc
 
     # -- locating -------------------------------------------------------------------------------
     def _check(self, node: Node, where: str) -> None:
@@ -110,11 +165,11 @@ class _Editor:
         nl = self.text.find("\n", offset)
         return len(self.text) if nl < 0 else nl + 1
 
-    def _insert_lines(self, offset: int, lines: list[str]) -> str:
+    def _insert_lines(self, offset: int, lines: list[str]) -> Edit:
         block = "".join(line + self.nl for line in lines)
         if offset == len(self.text) and self.text and not self.text.endswith("\n"):
             block = self.nl + block.removesuffix(self.nl)
-        return self.text[:offset] + block + self.text[offset:]
+        return offset, offset, block
 
     def _line_prefix(self, node: Node) -> str:
         start = node.start_mark.index
@@ -122,6 +177,7 @@ class _Editor:
 
     def _seq_indent_of_doc(self) -> int:
         """How far this document indents a block sequence under its key (0 or 2, usually)."""
+        self._style_read = True
         if self._seq_indent is None:
             self._seq_indent = 2
             stack = [self.root]
@@ -143,9 +199,16 @@ class _Editor:
         return self._seq_indent
 
     # -- operations -----------------------------------------------------------------------------
-    def apply(self, op: dict[str, Any]) -> str:
-        kind = op.get("op")
+    def locate(self, op: dict[str, Any]) -> _Located:
+        """The op's text edit in this text, and what it moves."""
         parts = split_pointer(op.get("path", ""))
+        self._style_read = False
+        edit = self._edit(op, parts)
+        shifts = parts[:-1] if op.get("op") in ("add", "remove") and isinstance(self._walk(parts[:-1]), SequenceNode) else None
+        return _Located(parts, edit, shifts, "\n" in self.text[edit[0] : edit[1]], self._style_read)
+
+    def _edit(self, op: dict[str, Any], parts: list[str]) -> Edit:
+        kind = op.get("op")
         if not parts:
             raise PatchError("operations on the whole document are not edited in place")
         parent = self._walk(parts[:-1])
@@ -183,17 +246,17 @@ class _Editor:
             return self._replace(parent.value[index], op["value"], where)
         raise PatchError(f"{where}: the parent is not a mapping or a sequence")
 
-    def _replace(self, node: Node, value: Any, where: str) -> str:
+    def _replace(self, node: Node, value: Any, where: str) -> Edit:
         self._check(node, where)
         start, end = node.start_mark.index, node.end_mark.index
         if isinstance(node, ScalarNode) or node.flow_style:
             if isinstance(node, ScalarNode) and node.style in ("|", ">"):
                 literal = literal_block(value, self.text[start:end], self.nl)
                 if literal is not None:  # keep a multi-line annotation readable, as a `|` block again
-                    return self.text[:start] + literal + self.text[end:]
-                return self.text[:start] + flow(value) + self.nl + self.text[end:]
+                    return start, end, literal
+                return start, end, flow(value) + self.nl
             prefix = "" if start == 0 or self.text[start - 1] in " \t[{,\n" else " "
-            return self.text[:start] + prefix + flow(value) + self.text[end:]
+            return start, end, prefix + flow(value)
         # A block collection: replace its lines with the new value emitted in block style.
         line_prefix = self._line_prefix(node)
         if not re.fullmatch(r"[ \t]*(?:-[ \t]+)*", line_prefix):
@@ -204,15 +267,15 @@ class _Editor:
             lines = [" " * (column + 2) + flow(value)]
         lines[0] = line_prefix + lines[0][column:]
         begin, stop = self._line_start(start), self._after_line(self._end(node))
-        return self.text[:begin] + "".join(line + self.nl for line in lines) + self.text[stop:]
+        return begin, stop, "".join(line + self.nl for line in lines)
 
-    def _insert_entry(self, mapping: MappingNode, key: str, value: Any) -> str:
+    def _insert_entry(self, mapping: MappingNode, key: str, value: Any) -> Edit:
         column = mapping.value[0][0].start_mark.column
         offset = self._after_line(self._end(mapping))
         lines = block_entry(key, value, column, self._seq_indent_of_doc())
         return self._insert_lines(offset, lines)
 
-    def _insert_item(self, seq: SequenceNode, index: int, value: Any) -> str:
+    def _insert_item(self, seq: SequenceNode, index: int, value: Any) -> Edit:
         if not seq.value:
             raise PatchError("an empty block sequence")  # cannot happen: empty ones are flow
         column = seq.start_mark.column
@@ -226,7 +289,7 @@ class _Editor:
             raise PatchError("a sequence item that does not start its line")
         return self._insert_lines(self._line_start(item.start_mark.index), lines)
 
-    def _remove_entry(self, mapping: MappingNode, index: int) -> str:
+    def _remove_entry(self, mapping: MappingNode, index: int) -> Edit:
         if len(mapping.value) == 1:
             return self._replace(mapping, {}, "a mapping")
         key, value = mapping.value[index]
@@ -235,9 +298,9 @@ class _Editor:
             raise PatchError("a key that does not start its line")
         begin = self._line_start(key.start_mark.index)
         stop = self._after_line(self._end(value))
-        return self.text[:begin] + self.text[stop:]
+        return begin, stop, ""
 
-    def _remove_item(self, seq: SequenceNode, index: int) -> str:
+    def _remove_item(self, seq: SequenceNode, index: int) -> Edit:
         if len(seq.value) == 1:
             return self._replace(seq, [], "a sequence")
         item = seq.value[index]
@@ -249,15 +312,18 @@ class _Editor:
             raise PatchError("a sequence item that does not start its line")
         begin = self._line_start(item.start_mark.index)
         stop = self._after_line(self._end(item))
-        return self.text[:begin] + self.text[stop:]
+        return begin, stop, ""
 
-    def _reemit_flow(self, parent: Node, op: dict[str, Any], key: str) -> str:
+    def _reemit_flow(self, parent: Node, op: dict[str, Any], key: str) -> Edit:
         import jsonpatch
 
         value = yamldoc._Builder().build(parent)
-        patched = jsonpatch.apply_patch(value, [{**op, "path": "/" + key.replace("~", "~0").replace("/", "~1")}])
+        try:
+            patched = jsonpatch.apply_patch(value, [{**op, "path": "/" + key.replace("~", "~0").replace("/", "~1")}])
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as err:
+            raise PatchError(f"{op.get('path')}: {err}") from None
         start, end = parent.start_mark.index, parent.end_mark.index
-        return self.text[:start] + flow(patched) + self.text[end:]
+        return start, end, flow(patched)
 
 
 # -- emitting ---------------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def _edit(result: DocumentResult, expected: Any) -> str:
     """The document's text with the planned ops applied minimally, checked against `expected`."""
     doc = result.document
     try:
-        text = patch.apply(doc.text, result.ops)
+        text = patch.apply(doc.text, result.ops, result.parsed)
         if yamldoc.load(text) == expected:
             return text
         reason = "the minimal edit did not reproduce the planned change"

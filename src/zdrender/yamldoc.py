@@ -15,9 +15,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml is ~20x faster; the pure-Python loader gives the same nodes
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 MAX_NODES = 250_000  # expanded nodes per document; real workloads have a few thousand
 
@@ -29,6 +29,43 @@ _SCALAR_TYPES = {
     "tag:yaml.org,2002:float",
 }
 _constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+# Called directly: construct_object would also remember every node it saw, for the whole run.
+_SCALAR_CONSTRUCTORS = {
+    tag: constructor.__get__(_constructor)
+    for tag, constructor in yaml.constructor.SafeConstructor.yaml_constructors.items()
+    if tag in _SCALAR_TYPES
+}
+_TAG_CACHE: dict[tuple[str, tuple[bool, bool]], str] = {}
+_CACHED_LENGTH = 64  # short scalars repeat (names, ports, `true`); long ones rarely do
+_CACHED_SPELLINGS = 50_000  # a bound on the memory it takes
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """libyaml's composer with the implicit tag of each scalar resolved once per spelling.
+
+    The composer calls the resolver, written in Python, for every scalar; Kubernetes documents repeat
+    the same few hundred short values. Safe loaders have no path resolvers, so a scalar's tag depends
+    only on its text and on whether it was quoted.
+    """
+
+    def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
+        if kind is not ScalarNode or len(value) > _CACHED_LENGTH:
+            return super().resolve(kind, value, implicit)
+        tag = _TAG_CACHE.get((value, implicit))
+        if tag is None:
+            if len(_TAG_CACHE) >= _CACHED_SPELLINGS:
+                _TAG_CACHE.clear()
+            tag = _TAG_CACHE[(value, implicit)] = super().resolve(kind, value, implicit)
+        return tag
+
+    def descend_resolver(self, current_node, current_index):  # noqa: ANN001 - no path resolvers
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
+assert not _Loader.yaml_path_resolvers, "path resolvers would make a scalar's tag depend on its place"
 
 
 class YAMLError(Exception):
@@ -65,7 +102,7 @@ def compose(text: str) -> Node | None:
 
 def parse(text: str) -> Parsed:
     root = compose(text)
-    builder = _Builder()
+    builder = _Builder(track_shared="*" in text)  # no `*`, no alias: no node is reached twice
     data = builder.build(root) if root is not None else None
     return Parsed(root=root, data=data, shared=builder.shared, has_merge=builder.has_merge)
 
@@ -75,7 +112,8 @@ def load(text: str) -> Any:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, track_shared: bool = True) -> None:
+        self.track_shared = track_shared
         self.count = 0
         self.seen: set[int] = set()
         self.shared: set[int] = set()
@@ -88,10 +126,11 @@ class _Builder:
                 f"more than {MAX_NODES} nodes after expanding aliases (an alias bomb?)",
                 node.start_mark.line + 1,
             )
-        if id(node) in self.seen:
-            self.shared.add(id(node))
-        else:
-            self.seen.add(id(node))
+        if self.track_shared:
+            if id(node) in self.seen:
+                self.shared.add(id(node))
+            else:
+                self.seen.add(id(node))
         if isinstance(node, ScalarNode):
             return scalar_value(node)
         if isinstance(node, SequenceNode):
@@ -118,10 +157,9 @@ class _Builder:
 
 def scalar_value(node: ScalarNode) -> Any:
     """The value of a scalar with YAML 1.1 meanings (as Kubernetes reads them), never an object."""
-    if node.tag in _SCALAR_TYPES:
-        return _constructor.construct_object(node)
+    constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
     # str, timestamps, binary and any unknown or local tag: the text itself.
-    return node.value
+    return constructor(node) if constructor is not None else node.value
 
 
 def scalar_key(node: ScalarNode) -> str:
