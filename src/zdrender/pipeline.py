@@ -8,7 +8,6 @@ made or does not match, that one document is re-emitted and a finding says so.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -85,14 +84,28 @@ def parse_document(doc: stream.Document) -> yamldoc.Parsed:
         raise InputError(f"{where}{line}: {err.message}; fix the YAML of this document") from None
 
 
-def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY) -> Result:
+def run(
+    text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True
+) -> Result:
+    """One pass. keep_nodes=False (rendering) parses each workload when its turn comes and drops every
+    document's node graph (~25x its text in memory) once planned: only one is alive at a time."""
     parsed_stream = stream.split(text)
     results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
     context = StreamContext()
+    deferred: set[int] = set()
     for result in results:
         doc = result.document
         if doc.has_content and (parse_all or not doc.classified or doc.kind in _INTERESTING):
-            result.parsed = parse_document(doc)
+            if not keep_nodes and doc.kind in WORKLOAD_KINDS:
+                deferred.add(id(result))
+                continue
+            try:
+                result.parsed = parse_document(doc)
+            except InputError:  # the first broken document is the one reported, as when reading in order
+                for earlier in results[: results.index(result)]:
+                    if id(earlier) in deferred:
+                        parse_document(earlier.document)
+                raise
             for obj in context_objects(result.parsed.data):
                 context.add(obj)
     index = 0
@@ -102,8 +115,12 @@ def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterab
             index += 1
     rules = tuple(rules)
     for result in results:
+        if id(result) in deferred:
+            result.parsed = parse_document(result.document)
         if result.parsed is not None and result.parsed.data is not None:
             _plan_document(result, settings, context, rules)
+        if not keep_nodes and result.parsed is not None:
+            result.parsed.root = None
     return Result(stream=parsed_stream, documents=results)
 
 
@@ -122,7 +139,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
     targets = list(workloads_in(original, context))
     if not targets:
         return
-    working = copy.deepcopy(original)
+    working = yamldoc.copy_data(original)
     for target in targets:
         where = f"{target.ref} (document {doc.number})"
         try:

@@ -67,8 +67,11 @@ def render(
         if krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
             return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
-        result = pipeline.run(text, settings)
-        output = result.output
+        result = pipeline.run(text, settings, keep_nodes=False)
+        del text  # its documents live on as pieces; the whole input is not needed twice
+        # Encoded before the first byte goes out; one piece per document, never the whole stream as
+        # one string (a single non-ASCII character makes Python store all of it at 2 or 4 bytes a character).
+        output = [piece.encode("utf-8") for piece in result.stream.pieces([d.output for d in result.documents])]
     except (ValueError, SettingsError, pipeline.InputError) as err:
         raise fail(str(err), report=report) from None
     if not any(d.holds_object for d in result.documents) and not allow_empty:
@@ -79,7 +82,7 @@ def render(
             reports.write_report(report, result.findings)
         except OSError as err:
             raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
-    sys.stdout.buffer.write(output.encode("utf-8"))
+    sys.stdout.buffer.writelines(output)
     sys.stdout.flush()
     if not quiet:
         for line in reports.summary_lines(result.findings, verbose=verbose):

@@ -8,6 +8,7 @@ an alias bomb fails fast instead of eating the machine.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +166,21 @@ def scalar_value(node: ScalarNode) -> Any:
 def scalar_key(node: ScalarNode) -> str:
     # Mapping keys in Kubernetes objects are strings; `on:` or `1:` keep their text.
     return node.value
+
+
+_ATOMS = (str, int, float, type(None))  # bool is an int
+
+
+def copy_data(value: Any) -> Any:
+    """A deep copy of what `load` builds (dicts, lists, scalars), several times faster than
+    copy.deepcopy; anything else is handed to deepcopy."""
+    if type(value) is dict:
+        return {key: copy_data(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_data(item) for item in value]
+    if isinstance(value, _ATOMS):
+        return value
+    return copy.deepcopy(value)
 
 
 def line_of(root: Node | None, parts: list[str]) -> int | None:

@@ -66,12 +66,12 @@ class RuleContext:
         """An op making `path` hold `value`, built against the document as this rule's earlier
         `set` calls leave it (two siblings under a missing parent must not both create it). The
         view the rule reads stays as it was; the pipeline applies the returned ops."""
-        import copy
-
         import jsonpatch
 
+        from ..yamldoc import copy_data
+
         if self._planned is None:
-            self._planned = copy.deepcopy(self.document)
+            self._planned = copy_data(self.document)
         op = set_op(self._planned, path, value)
         jsonpatch.apply_patch(self._planned, [op], in_place=True)
         return op
