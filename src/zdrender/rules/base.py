@@ -9,6 +9,7 @@ from ..settings import Settings
 from ..workload import StreamContext, Workload, escape
 
 SEVERITIES = ("info", "warning", "error")
+NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
 
 
 @dataclass
@@ -59,6 +60,13 @@ class RuleContext:
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.settings.at_least(major, minor)
+
+    def sleep_handler(self, seconds: int) -> dict[str, Any]:
+        """A preStop handler that sleeps: the native action where the cluster has it, else `sleep`
+        from the image."""
+        if self.at_least(*NATIVE_SLEEP):
+            return {"sleep": {"seconds": seconds}}
+        return {"exec": {"command": ["sleep", str(seconds)]}}
 
     _planned: Any = field(default=None, init=False, repr=False)
 

@@ -10,7 +10,7 @@ distroless and scratch images do not have.
 from __future__ import annotations
 
 from ..settings import Knob
-from .base import Finding, RuleContext, Workload
+from .base import NATIVE_SLEEP, Finding, RuleContext, Workload
 
 ID = "prestop-sleep"
 SUMMARY = "Add a preStop sleep to each main container of a serving workload."
@@ -24,13 +24,6 @@ KNOBS = (
     ),
 )
 KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"})
-NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
-
-
-def handler(seconds: int, ctx: RuleContext) -> dict:
-    if ctx.at_least(*NATIVE_SLEEP):
-        return {"sleep": {"seconds": seconds}}
-    return {"exec": {"command": ["sleep", str(seconds)]}}
 
 
 def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
@@ -50,5 +43,5 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
                 f'container "{container.name}": added a preStop `sleep {seconds}` command; Kubernetes {major}.{minor} has no native '
                 "sleep action, so the image must ship a sleep binary (distroless images do not): target 1.30+ with --kube-version"
             )
-        findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, handler(seconds, ctx))], path=path))
+        findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(seconds))], path=path))
     return findings

@@ -19,8 +19,7 @@ from typing import Any
 from ..settings import Knob
 from ..workload import Container, Workload, as_dict, as_list
 from .app_drain import app_stop_seconds
-from .base import Finding, RuleContext
-from .prestop_sleep import NATIVE_SLEEP, handler as sleep_handler
+from .base import NATIVE_SLEEP, Finding, RuleContext
 
 ID = "sidecars"
 SUMMARY = "Make proxy and helper sidecars outlive the app: a longer preStop sleep, or native sidecars."
@@ -154,7 +153,7 @@ def _stagger(workload: Workload, sidecars: list[Container], ctx: RuleContext) ->
             if not ctx.at_least(*NATIVE_SLEEP):
                 hint = NO_SLEEP_BINARY.get(c.sidecar or "", "distroless images have none")
                 message += f"; below Kubernetes 1.30 the hook runs `sleep` from the image ({hint})"
-            findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, sleep_handler(need, ctx))], path=path))
+            findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(need))], path=path))
         elif current is not None and current < need:
             op = _raise_sleep(c, need, ctx)
             if op is not None:
