@@ -11,6 +11,7 @@ from helpers import make_settings, render
 from zdrender import pipeline, stream, yamldoc
 from zdrender.rules import mesh, signals
 from zdrender.settings import SettingsError
+from zdrender.workload import go_duration_seconds
 
 RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget")
 CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).glob("*.yaml"))
@@ -174,7 +175,7 @@ def test_shell_scripts(argv, flagged):
 
 @pytest.mark.parametrize("text, seconds", [("30s", 30), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600), ("soon", None), ("", None), ("30", None)])
 def test_go_durations(text, seconds):
-    assert mesh.duration_seconds(text) == seconds
+    assert go_duration_seconds(text) == seconds
 
 
 def test_corpus_with_every_opt_in(corpus):

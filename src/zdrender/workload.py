@@ -62,6 +62,23 @@ KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+# Mesh proxies injected at admission are not in the manifest; their annotations say how long they stay.
+ISTIO_CONFIG = "proxy.istio.io/config"
+LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def go_duration_seconds(value: Any) -> float | None:
+    """Seconds of a Go duration ("30s", "1m30s", "500ms"); None when it is not one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or _GO_DURATION.sub("", text) != "":
+        return None
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
+
+
 def escape(part: str | int) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
 
@@ -355,6 +372,28 @@ class Workload:
     @property
     def sidecars(self) -> list[Container]:
         return [c for c in self.containers if c.sidecar is not None]
+
+    @property
+    def mesh_proxy_stays(self) -> list[tuple[float, str]]:
+        """Seconds an injected mesh proxy keeps running after the deletion, from the pod template's
+        annotations: Istio's terminationDrainDuration, Linkerd's wait before exit."""
+        annotations = as_dict(self.template_metadata.get("annotations"))
+        stays: list[tuple[float, str]] = []
+        config = annotations.get(ISTIO_CONFIG)
+        if isinstance(config, str) and "terminationDrainDuration" in config:
+            from . import yamldoc
+
+            try:
+                parsed = yamldoc.load(config)
+            except yamldoc.YAMLError:
+                parsed = None
+            drain = go_duration_seconds(as_dict(parsed).get("terminationDrainDuration"))
+            if drain is not None:
+                stays.append((drain, f"istio-proxy drains {as_dict(parsed)['terminationDrainDuration']}"))
+        wait = annotations.get(LINKERD_WAIT)
+        if wait is not None and str(wait).strip().isdigit():
+            stays.append((float(str(wait).strip()), f"linkerd-proxy waits {str(wait).strip()}s before exiting"))
+        return stays
 
     # -- the stream around it ----------------------------------------------------------------------
     @cached_property

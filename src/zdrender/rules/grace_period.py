@@ -2,11 +2,13 @@
 
 The grace period counts from the deletion, preStop included: a 10 s sleep in a 30 s grace period
 leaves 20 s to drain before SIGKILL. A native `sleep` longer than the grace period is rejected by the
-API server. Sidecars that must outlive the app, and Linkerd's proxy wait, need room past their own
-delay too. The grace period is only ever raised.
+API server. Sidecars that must outlive the app, and the Istio or Linkerd proxy's drain, need room
+past their own delay too. The grace period is only ever raised.
 """
 
 from __future__ import annotations
+
+import math
 
 from ..settings import Knob
 from .base import Finding, RuleContext, Workload
@@ -28,7 +30,6 @@ KNOBS = (
         minimum=1,
     ),
 )
-LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
 
 
 def required_seconds(workload: Workload, drain: int, sidecar_exit: int) -> tuple[int, str] | None:
@@ -40,10 +41,8 @@ def required_seconds(workload: Workload, drain: int, sidecar_exit: int) -> tuple
     for c in workload.sidecars + [i for i in workload.init_containers if i.is_restartable_init]:
         if c.prestop_sleep is not None:
             needs.append((c.prestop_sleep + sidecar_exit, f'sidecar "{c.name}" sleeps {c.prestop_sleep}s + {sidecar_exit}s to exit'))
-    wait = workload.template_metadata.get("annotations", {}) or {}
-    wait = wait.get(LINKERD_WAIT) if isinstance(wait, dict) else None
-    if isinstance(wait, (int, str)) and str(wait).isdigit():
-        needs.append((int(wait) + sidecar_exit, f"linkerd-proxy waits {wait}s before exiting + {sidecar_exit}s"))
+    for stays, what in workload.mesh_proxy_stays:
+        needs.append((math.ceil(stays) + sidecar_exit, f"{what} + {sidecar_exit}s to exit"))
     return max(needs) if needs else None
 
 

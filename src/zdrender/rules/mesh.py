@@ -12,12 +12,11 @@ after the app. Only what the manifest shows counts; injection enabled by a names
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import patch, yamldoc
 from ..settings import Knob
-from ..workload import Workload, as_dict, escape
+from ..workload import ISTIO_CONFIG, LINKERD_WAIT, Workload, as_dict, escape, go_duration_seconds
 from .app_drain import app_stop_seconds
 from .base import Finding, RuleContext, set_op
 
@@ -34,12 +33,8 @@ KNOBS = (
 )
 ISTIO_INJECT = "sidecar.istio.io/inject"
 ISTIO_NATIVE = "sidecar.istio.io/nativeSidecar"
-ISTIO_CONFIG = "proxy.istio.io/config"
 LINKERD_INJECT = "linkerd.io/inject"
 LINKERD_NATIVE = ("config.beta.linkerd.io/proxy-enable-native-sidecar", "config.alpha.linkerd.io/proxy-enable-native-sidecar")
-LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
-_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
 def _true(value: Any) -> bool:
@@ -94,7 +89,7 @@ def _istio(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleCon
     if not isinstance(config, dict):
         return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not a mapping; left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
     drain = config.get("terminationDrainDuration")
-    have = duration_seconds(drain)
+    have = go_duration_seconds(drain)
     if drain is not None and have is None:
         return [Finding(ID, "warning", f"{ISTIO_CONFIG} has terminationDrainDuration {drain!r}, not a duration; left as is", path=path)]
     if have is not None and have >= seconds:
@@ -117,16 +112,6 @@ def merged_config(text: str, config: dict, drain: str) -> str:
     except (patch.PatchError, yamldoc.YAMLError):
         pass
     return patch.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
-
-
-def duration_seconds(value: Any) -> float | None:
-    """Seconds of a Go duration ("30s", "1m30s", "500ms"); None when it is not one."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or _DURATION.sub("", text) != "":
-        return None
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(text))
 
 
 def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
