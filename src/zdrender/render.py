@@ -78,15 +78,21 @@ def render(
         # Argo CD prunes everything on an empty render, and Helm 3 accepts one silently.
         raise fail("the input holds no manifests; refusing to print an empty stream (--allow-empty accepts it)", report=report)
     if report:
-        try:
-            reports.write_report(report, result.findings)
-        except OSError as err:
-            raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
+        _write_report(report, result.findings)
     sys.stdout.buffer.writelines(output)
     sys.stdout.flush()
     if not quiet:
         for line in reports.summary_lines(result.findings, verbose=verbose):
             sys.stderr.write(line + "\n")
+
+
+def _write_report(report: str, findings) -> None:
+    from .report import write_report
+
+    try:
+        write_report(report, findings)
+    except OSError as err:
+        raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
 
 
 def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
@@ -100,7 +106,7 @@ def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbos
     if outcome.error is not None:
         raise fail(outcome.error, report=report)
     if report:
-        reports.write_report(report, outcome.findings)
+        _write_report(report, outcome.findings)
     if not quiet:
         for line in reports.summary_lines(outcome.findings, verbose=verbose):
             sys.stderr.write(line + "\n")
