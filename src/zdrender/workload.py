@@ -39,6 +39,8 @@ PROBE_DEFAULTS = {
     "failureThreshold": 3,
 }
 PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
+# SetDefaults_Probe replaces 0 as well as a missing value for these (an initialDelaySeconds of 0 is 0).
+PROBE_ZERO_IS_DEFAULT = frozenset({"periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"})
 
 # Helpers that must outlive the app: (kind, pattern matched against the container name or image).
 # Image patterns end at a tag (`:`), a digest (`@`) or the end, so `linkerd/proxy@sha256:...` matches
@@ -101,7 +103,7 @@ class Probe:
 
     def __getitem__(self, key: str) -> Any:
         value = self.raw.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and not (value == 0 and key in PROBE_ZERO_IS_DEFAULT):
             return value
         return PROBE_DEFAULTS[key]
 
