@@ -223,7 +223,7 @@ class StreamContext:
 
     services: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
     hpas: list[tuple[str | None, str, str, int]] = field(default_factory=list)
-    pdbs: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+    pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
 
     def add(self, obj: Mapping[str, Any]) -> None:
         kind = obj.get("kind")
@@ -240,7 +240,7 @@ class StreamContext:
                 (namespace, str(target.get("kind", "")), str(target.get("name", "")), minimum if isinstance(minimum, int) else 1)
             )
         elif kind == "PodDisruptionBudget":
-            self.pdbs.append((namespace, as_dict(spec.get("selector")), str(meta.get("name", ""))))
+            self.add_pdb(namespace, spec.get("selector"), str(meta.get("name", "")), str(obj.get("apiVersion", "")))
 
     def services_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
         return [
@@ -255,8 +255,29 @@ class StreamContext:
                 return minimum
         return None
 
+    def add_pdb(self, namespace: str | None, selector: Any, name: str, api_version: str = "policy/v1") -> None:
+        """A PDB's selector is kept as None when it selects every pod of its namespace: in policy/v1 an
+        empty selector ({}) does, a null one selects none; in policy/v1beta1 both select none."""
+        empty = isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
+        self.pdbs.append((namespace, None if empty and api_version == "policy/v1" else as_dict(selector), name))
+
+    def pdbs_within(self, namespace: str | None, selector: Mapping[str, Any]) -> list[str]:
+        """PDBs all of whose pods `selector` (matchLabels only) selects too: each of their matchLabels
+        pins every label `selector` asks for. A PDB over every pod of the namespace counts."""
+        wanted = as_dict(selector.get("matchLabels"))
+        if selector.get("matchExpressions") or not wanted:
+            return []
+        return [
+            name
+            for ns, sel, name in self.pdbs
+            if same_namespace(ns, namespace)
+            and (sel is None or all(str(as_dict(sel.get("matchLabels")).get(k)) == str(v) for k, v in wanted.items()))
+        ]
+
     def pdbs_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
-        return [name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and selector_matches(sel, labels)]
+        return [
+            name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and (sel is None or selector_matches(sel, labels))
+        ]
 
 
 @dataclass

@@ -42,7 +42,16 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     selector = _selector(workload)
     if selector is None:
         return [Finding(ID, "info", "no PodDisruptionBudget added: the pod template has no labels to select its pods by", path=f"{workload.template_pointer}/metadata")]
+    inside = ctx.stream.pdbs_within(workload.namespace, selector)
+    if inside:
+        message = (
+            f"no PodDisruptionBudget added: its selector would also select the pods of PodDisruptionBudget {', '.join(inside)}, "
+            "and the eviction API refuses to evict a pod that two PDBs select (node drains would stall)"
+        )
+        return [Finding(ID, "info", message, path=f"{workload.pointer}/spec/selector")]
     name = budget_name(workload.name)
+    # Later workloads see it: a pod under two PDBs cannot be evicted at all, so none gets a second one.
+    ctx.stream.add_pdb(workload.namespace, selector, name)
     text = document_text(pdb(workload, name, selector))
     message = (
         f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, "

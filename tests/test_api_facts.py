@@ -1,0 +1,30 @@
+"""Rules against facts of the Kubernetes API and the meshes, each with its source.
+
+Every case here once misfired: the test names the fact, the fixture next to it shows the whole output.
+"""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, fixture_args
+from helpers import render
+
+
+def findings(case: str, rule: str | None = None):
+    text = (FIXTURES / case).read_text(encoding="utf-8")
+    result = render(text, fixture_args(text))
+    return [f for f in result.findings if rule is None or f.rule == rule]
+
+
+def test_policy_v1_empty_selector_covers_the_namespace():
+    # PodDisruptionBudgetSpec.selector (policy/v1): "A null selector will match no pods, while an empty
+    # ({}) selector will select all pods within the namespace." policy/v1beta1: empty selects nothing.
+    added = {f.name for f in findings("disruption-budget/empty-selector-covers-all.yaml", "disruption-budget") if f.new_document}
+    assert added == {"api", "legacy"}
+
+
+def test_no_second_pdb_over_pods_an_added_one_covers():
+    # The eviction API refuses a pod under two PDBs ("This pod has more than one PodDisruptionBudget,
+    # which the eviction subresource does not support"): kubernetes/kubernetes#75957.
+    found = findings("disruption-budget/overlapping-workloads.yaml", "disruption-budget")
+    assert {f.name for f in found if f.new_document} == {"web", "reports-worker"}
+    assert [f.name for f in found if not f.new_document] == ["reports"]
