@@ -28,3 +28,11 @@ def test_no_second_pdb_over_pods_an_added_one_covers():
     found = findings("disruption-budget/overlapping-workloads.yaml", "disruption-budget")
     assert {f.name for f in found if f.new_document} == {"web", "reports-worker"}
     assert [f.name for f in found if not f.new_document] == ["reports"]
+
+
+def test_linkerd_reads_injection_from_the_pod_template_only():
+    # linkerd2 pkg/inject/report.go disableByAnnotation: the pod's annotation and the namespace's decide;
+    # the webhook sees pods, which do not carry their Deployment's own annotations.
+    found = findings("mesh/linkerd-workload-annotation.yaml")
+    assert not [f for f in found if f.rule in ("mesh", "grace-period") and f.ops]
+    assert [f.severity for f in found if f.rule == "mesh"] == ["info"]

@@ -46,16 +46,32 @@ def wants_istio(workload: Workload) -> bool:
     return any(_true(as_dict(meta.get(where)).get(ISTIO_INJECT)) for where in ("labels", "annotations"))
 
 
+def _inject_value(annotations: dict) -> bool:
+    return str(annotations.get(LINKERD_INJECT, "")).strip() in ("enabled", "ingress")
+
+
 def wants_linkerd(workload: Workload) -> bool:
-    return str(workload.annotations.get(LINKERD_INJECT, "")).strip() in ("enabled", "ingress")
+    # Linkerd's webhook sees the pod (its template's annotations) and the namespace, never the workload's own.
+    return _inject_value(as_dict(workload.template_metadata.get("annotations")))
+
+
+def _linkerd_on_workload(workload: Workload) -> Finding | None:
+    if workload.kind == "Pod" or wants_linkerd(workload) or not _inject_value(as_dict(workload.metadata.get("annotations"))):
+        return None
+    message = (
+        f"{LINKERD_INJECT} is on the {workload.kind}'s own metadata, where Linkerd does not read it (its webhook sees the pod "
+        "and the namespace): move it to spec.template.metadata.annotations for the proxy to be injected"
+    )
+    return Finding(ID, "info", message, path=f"{workload.pointer}/metadata/annotations/{escape(LINKERD_INJECT)}")
 
 
 def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if not ctx.settings["mesh"]:
         return []
     istio, linkerd = wants_istio(workload), wants_linkerd(workload)
+    misplaced = _linkerd_on_workload(workload)
     if not (istio or linkerd):
-        return []
+        return [misplaced] if misplaced else []
     if workload.kind in ("Job", "CronJob"):
         return [_job_advice(istio, f"{workload.template_pointer}/metadata")]
     seconds, reason = app_stop_seconds(workload, ctx.settings)
@@ -64,7 +80,7 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     findings = []
     if istio and not _true(annotations.get(ISTIO_NATIVE)):
         findings += _istio(annotations, seconds, reason, base + escape(ISTIO_CONFIG), ctx)
-    if linkerd and not any(_true(workload.annotations.get(key)) for key in LINKERD_NATIVE):
+    if linkerd and not any(_true(annotations.get(key)) for key in LINKERD_NATIVE):
         findings += _linkerd(annotations, seconds, reason, base + escape(LINKERD_WAIT), ctx)
     return findings
 
