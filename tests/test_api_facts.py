@@ -36,3 +36,17 @@ def test_linkerd_reads_injection_from_the_pod_template_only():
     found = findings("mesh/linkerd-workload-annotation.yaml")
     assert not [f for f in found if f.rule in ("mesh", "grace-period") and f.ops]
     assert [f.severity for f in found if f.rule == "mesh"] == ["info"]
+
+
+def test_native_sleeps_stay_within_the_grace_period_when_it_is_not_raised():
+    # validateSleepAction (pkg/apis/core/validation): a sleep longer than terminationGracePeriodSeconds
+    # is rejected, and with the grace-period rule skipped nothing raises the grace period.
+    import yaml
+
+    text = (FIXTURES / "grace-period/skipped-sleep-within-grace.yaml").read_text(encoding="utf-8")
+    for doc in yaml.safe_load_all(render(text).output):
+        pod = doc["spec"]["template"]["spec"]
+        for c in pod["containers"]:
+            sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep")
+            if sleep:
+                assert sleep["seconds"] <= pod["terminationGracePeriodSeconds"], c["name"]

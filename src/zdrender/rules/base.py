@@ -68,6 +68,12 @@ class RuleContext:
             return {"sleep": {"seconds": seconds}}
         return {"exec": {"command": ["sleep", str(seconds)]}}
 
+    def sleep_cap(self, workload: Workload) -> int | None:
+        """The longest preStop sleep the pod can take as it is: its grace period when the grace-period
+        rule is skipped for it (nothing will raise it, and the API rejects a native sleep longer than
+        terminationGracePeriodSeconds); None when that rule runs and covers every sleep."""
+        return workload.grace_period if "grace-period" in self.settings["skip-rules"] else None
+
     _planned: Any = field(default=None, init=False, repr=False)
 
     def set(self, path: str, value: Any) -> dict[str, Any]:

@@ -30,17 +30,24 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if workload.kind not in KINDS or not workload.serving:
         return []
     seconds = ctx.settings["prestop-seconds"]
+    cap = ctx.sleep_cap(workload)
+    capped = ""
+    if cap is not None and seconds > cap:
+        seconds = cap
+        capped = f" (capped at the grace period of {cap}s, which the skipped grace-period rule does not raise)"
+    if seconds < 1:
+        return []
     findings = []
     for container in workload.main_containers:
         if container.prestop is not None:
             continue
         path = f"{container.pointer}/lifecycle/preStop"
         if ctx.at_least(*NATIVE_SLEEP):
-            message = f'container "{container.name}": added a preStop sleep of {seconds}s so it keeps serving while endpoints and load balancers drop the pod'
+            message = f'container "{container.name}": added a preStop sleep of {seconds}s{capped} so it keeps serving while endpoints and load balancers drop the pod'
         else:
             major, minor = ctx.settings.kube_version
             message = (
-                f'container "{container.name}": added a preStop `sleep {seconds}` command; Kubernetes {major}.{minor} has no native '
+                f'container "{container.name}": added a preStop `sleep {seconds}` command{capped}; Kubernetes {major}.{minor} has no native '
                 "sleep action, so the image must ship a sleep binary (distroless images do not): target 1.30+ with --kube-version"
             )
         findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(seconds))], path=path))

@@ -143,6 +143,11 @@ def _restartable(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _stagger(workload: Workload, sidecars: list[Container], ctx: RuleContext) -> list[Finding]:
     need, reason = app_stop_seconds(workload, ctx.settings)
+    cap = ctx.sleep_cap(workload)
+    if cap is not None and need > cap:
+        need, reason = cap, f"{reason}, capped at the grace period of {cap}s, which the skipped grace-period rule does not raise"
+    if need < 1:
+        return []
     findings = []
     for c in sidecars:
         path = f"{c.pointer}/lifecycle/preStop"
