@@ -50,3 +50,8 @@ def test_native_sleeps_stay_within_the_grace_period_when_it_is_not_raised():
             sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep")
             if sleep:
                 assert sleep["seconds"] <= pod["terminationGracePeriodSeconds"], c["name"]
+
+
+def test_an_externalname_service_does_not_make_pods_serving():
+    # endpointslice controller syncService: "services with Type ExternalName receive no endpoints".
+    assert not findings("prestop-sleep/externalname-service.yaml", "prestop-sleep")

@@ -231,6 +231,8 @@ class StreamContext:
         namespace = meta.get("namespace")
         spec = as_dict(obj.get("spec"))
         if kind == "Service":
+            if spec.get("type") == "ExternalName":
+                return  # the endpoint controllers give it no endpoints, selector or not
             selector = {str(k): v for k, v in as_dict(spec.get("selector")).items()}
             self.services.append((namespace, selector, str(meta.get("name", ""))))
         elif kind == "HorizontalPodAutoscaler":
