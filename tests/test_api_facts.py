@@ -55,3 +55,12 @@ def test_native_sleeps_stay_within_the_grace_period_when_it_is_not_raised():
 def test_an_externalname_service_does_not_make_pods_serving():
     # endpointslice controller syncService: "services with Type ExternalName receive no endpoints".
     assert not findings("prestop-sleep/externalname-service.yaml", "prestop-sleep")
+
+
+def test_native_sidecar_annotations_name_the_mesh_versions_that_read_them():
+    # Istio 1.24.0 change notes: "Added a new annotation sidecar.istio.io/nativeSidecar ... per-pod"
+    # (before it only istiod's ENABLE_NATIVE_SIDECARS). Linkerd 2.15 reads the config.alpha key, 2.19
+    # renamed it to config.beta.
+    messages = " ".join(f.message for f in findings("mesh/job-injected.yaml", "mesh"))
+    assert "Istio 1.24+" in messages and "Istio 1.20" not in messages
+    assert "Linkerd 2.19+" in messages and "config.alpha.linkerd.io/proxy-enable-native-sidecar" in messages

@@ -87,9 +87,12 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
 
 def _job_advice(istio: bool, path: str) -> Finding:
     if istio:
-        how = f'annotate the pod template with {ISTIO_NATIVE}: "true" (Istio 1.20+, Kubernetes 1.29+)'
+        how = f'annotate the pod template with {ISTIO_NATIVE}: "true" (Istio 1.24+, Kubernetes 1.29+)'
     else:
-        how = f'annotate it with {LINKERD_NATIVE[0]}: "true" (Linkerd 2.15+, Kubernetes 1.29+)'
+        how = (
+            f'annotate it with {LINKERD_NATIVE[0]}: "true" (Linkerd 2.19+, Kubernetes 1.29+; '
+            f"{LINKERD_NATIVE[1]} on Linkerd 2.15 to 2.18)"
+        )
     mesh = "Istio" if istio else "Linkerd"
     return Finding(ID, "warning", f"the injected {mesh} proxy keeps running after the Job's container exits, so the Job never completes; {how} to inject it as a native sidecar", path=path)
 
