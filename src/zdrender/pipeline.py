@@ -17,7 +17,7 @@ from . import patch, stream, yamldoc
 from .rules import REGISTRY
 from .rules.base import Finding, RuleContext
 from .settings import Settings, SettingsError
-from .workload import CONTEXT_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
+from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 _SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
@@ -157,6 +157,8 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 break
             ctx = RuleContext(settings=local, stream=context, document=working)
             for finding in rule.plan(view, ctx):
+                if finding.ops and view.kind in IMMUTABLE_TEMPLATE_KINDS and not local["patch-immutable"]:
+                    _hold_back(finding, view.kind)
                 if finding.ops:
                     jsonpatch.apply_patch(working, finding.ops, in_place=True)
                     result.ops.extend(finding.ops)
@@ -172,6 +174,16 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
         if finding.new_document is not None and original.get("kind") != "ResourceList":
             result.output = _append_document(result.output, finding.new_document, doc.newline, _SOURCE.search(doc.text))
+
+
+def _hold_back(finding: Finding, kind: str) -> None:
+    """Report a fix to an immutable pod template instead of applying it: the object may already exist,
+    and then the whole `helm upgrade` / `kubectl apply` fails on a field it cannot change."""
+    finding.ops = []
+    finding.message += (
+        f" (not applied: a {kind}'s pod template cannot change once created, so an upgrade of an installed"
+        " release would fail; apply it in the chart, or set patch-immutable=true for new installs)"
+    )
 
 
 def _edit(result: DocumentResult, expected: Any) -> str:

@@ -143,6 +143,14 @@ GLOBAL_KNOBS = (
     ),
     Knob("skip-rules", (), "Rules not to run (comma-separated ids).", kind="list", per_workload=True),
     Knob("skip", False, "Leave the workload untouched (annotation zdrender.io/skip).", kind="bool", per_workload=True),
+    Knob(
+        "patch-immutable",
+        False,
+        "Also patch the pod template of Jobs and bare Pods, which the API refuses to change once created "
+        "(a `helm upgrade` of an installed release would fail); by default their fixes are reported, not applied.",
+        kind="bool",
+        per_workload=True,
+    ),
     Knob("include-hooks", False, "Also patch Helm hooks (helm.sh/hook), which are left alone by default.", kind="bool"),
     Knob("feature-gates", {}, "Kubernetes feature gates enabled on the target cluster (Gate=true,...).", kind="map"),
 )

@@ -25,6 +25,8 @@ TEMPLATE_POINTERS = {
     "Rollout": "/spec/template",  # Argo Rollouts, argoproj.io/v1alpha1
 }
 WORKLOAD_KINDS = frozenset(TEMPLATE_POINTERS)
+# The API rejects changes to these pod templates once the object exists (a CronJob's is mutable).
+IMMUTABLE_TEMPLATE_KINDS = frozenset({"Job", "Pod"})
 CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"})
 # Objects whose `items` are resources: a `kind: List`, and a KRM function's ResourceList (krm.py).
 LIST_KINDS = frozenset({"List", "ResourceList"})
