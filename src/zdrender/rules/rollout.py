@@ -7,7 +7,8 @@ HPA's minReplicas when one in the stream targets the workload, else spec.replica
 changes only what must change: one replica of a serving workload gets maxUnavailable 0 and a surge
 of at least one pod; maxSurge is capped so a rollout does not need a large share of spare capacity
 (never below one pod); percentages stay percentages. A serving DaemonSet surges instead of leaving a
-node without its pod (maxSurge is GA since Kubernetes 1.25), unless it binds host ports. `Recreate`
+node without its pod (maxSurge is GA since Kubernetes 1.25), unless it binds host ports or writes to a
+hostPath the two copies on a node would share (a log agent's positions file). `Recreate`
 and host ports on a Deployment get warnings. Argo Rollouts get the same rules on `canary` (without
 traffic routing, which ignores both fields); blueGreen is left alone. StatefulSets are left alone:
 they replace one pod at a time, cannot surge, and their maxUnavailable needs the
@@ -154,6 +155,21 @@ def host_binding(workload: Workload) -> tuple[str, str] | None:
             if isinstance(port, dict) and port.get("hostPort"):
                 return f'container "{c.name}" binds hostPort {port["hostPort"]}', f"{c.pointer}/ports/{i}/hostPort"
     return None
+
+
+def writable_host_paths(workload: Workload) -> list[str]:
+    """hostPath volumes a container mounts read-write: two pods on one node would share that state."""
+    host = {
+        str(v.get("name")): str(as_dict(v.get("hostPath")).get("path", "?"))
+        for v in as_list(workload.pod_spec.get("volumes"))
+        if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
+    }
+    found = []
+    for c in workload.containers + workload.init_containers:
+        for mount in as_list(c.raw.get("volumeMounts")):
+            if isinstance(mount, dict) and str(mount.get("name")) in host and mount.get("readOnly") is not True:
+                found.append(host[str(mount.get("name"))])
+    return sorted(set(found))
 
 
 def claims(workload: Workload) -> list[str]:
@@ -317,6 +333,14 @@ def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
         changes["maxUnavailable"] = Amount(0, fields.explicit_percent("maxUnavailable")).value
     if not changes:
         return []
+    shared = writable_host_paths(workload)
+    if shared and surge.number == 0:
+        # A log agent's positions file or a CSI plugin's socket: two copies on one node may fight over it.
+        message = (
+            f"writes to the node's {', '.join(shared)} (hostPath), which a surge pod would share with the old one "
+            "on the same node; left without surge. If both copies can share it, set maxSurge 1 and maxUnavailable 0 in the chart"
+        )
+        return [Finding(ID, "info", message, path=fields.pointer)]
     old = {"maxSurge": surge, "maxUnavailable": unavailable}
     message = (
         ", ".join(f"{key} {old[key]} -> {value}" for key, value in changes.items())
