@@ -8,6 +8,7 @@ made or does not match, that one document is re-emitted and a finding says so.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -16,7 +17,7 @@ from typing import Any, Iterable
 from . import patch, stream, yamldoc
 from .rules import REGISTRY
 from .rules.base import Finding, RuleContext
-from .settings import Settings, SettingsError
+from .settings import ANNOTATION_PREFIX, Settings, SettingsError
 from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
@@ -148,6 +149,12 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
             raise InputError(str(err)) from None
         if local["skip"] or (target.is_hook and not local["include-hooks"]):
             continue
+        for key in settings.unknown_annotations(target.annotations):
+            close = difflib.get_close_matches(key, [ANNOTATION_PREFIX + k for k in settings.knobs], n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; see `zdrender rules` for the settings"
+            result.findings.append(
+                Finding("settings", "warning", f"annotation {key} names no zdrender setting and is ignored{hint}", path=target.pointer + "/metadata/annotations", kind=target.kind, name=target.name, namespace=target.namespace)
+            )
         extra = tuple(local.values.get("sidecar-names", ()))
         for rule in rules:
             if rule.ID in local["skip-rules"]:

@@ -200,6 +200,14 @@ class Settings:
             return self
         return self.merged(overrides, f"annotation on {where}", annotations=True)
 
+    def unknown_annotations(self, annotations: Mapping[str, Any]) -> list[str]:
+        """zdrender.io/* annotations that name no setting (a typo would otherwise be silently ignored)."""
+        return [
+            key
+            for key in annotations
+            if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and self.knob(key[len(ANNOTATION_PREFIX) :]) is None
+        ]
+
     @property
     def kube_version(self) -> tuple[int, int]:
         return self.values["kube-version"]
