@@ -21,6 +21,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 MAX_NODES = 250_000  # expanded nodes per document; real workloads have a few thousand
+# Collections nested in each other; the corpus's deepest (a CRD's schema) has 38. Everything that walks a
+# document recurses (building it here, copies, comparisons, re-emitting), so a deeper one would end in
+# a RecursionError well before libyaml's own limit of 1000.
+MAX_DEPTH = 128
 
 _MERGE = "tag:yaml.org,2002:merge"
 _SCALAR_TYPES = {
@@ -120,7 +124,7 @@ class _Builder:
         self.shared: set[int] = set()
         self.has_merge = False
 
-    def build(self, node: Node) -> Any:
+    def build(self, node: Node, depth: int = 0) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             raise YAMLError(
@@ -134,22 +138,25 @@ class _Builder:
                 self.seen.add(id(node))
         if isinstance(node, ScalarNode):
             return scalar_value(node)
+        if depth >= MAX_DEPTH:
+            raise YAMLError(f"collections nested more than {MAX_DEPTH} deep; no Kubernetes object nests like that", node.start_mark.line + 1)
+        depth += 1
         if isinstance(node, SequenceNode):
-            return [self.build(item) for item in node.value]
+            return [self.build(item, depth) for item in node.value]
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 self.has_merge = True
-                value = self.build(value_node)
+                value = self.build(value_node, depth)
                 sources = value if isinstance(value, list) else [value]
                 for source in reversed(sources):
                     if not isinstance(source, dict):
                         raise YAMLError("a merge key (<<) must refer to mappings", key_node.start_mark.line + 1)
                     merged.update(source)
                 continue
-            key = scalar_key(key_node) if isinstance(key_node, ScalarNode) else repr(self.build(key_node))
-            result[key] = self.build(value_node)
+            key = scalar_key(key_node) if isinstance(key_node, ScalarNode) else repr(self.build(key_node, depth))
+            result[key] = self.build(value_node, depth)
         if merged:
             merged.update(result)
             return merged
