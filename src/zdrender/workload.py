@@ -69,7 +69,9 @@ KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # Mesh proxies injected at admission are not in the manifest; their annotations say how long they stay.
 ISTIO_CONFIG = "proxy.istio.io/config"
 LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)")  # ASCII digits, as Go reads them
+MAX_SECONDS = 2**63 - 1  # the API keeps seconds in an int64: a longer wait is not one Kubernetes can hold
+_WHOLE = re.compile(r"[0-9]+")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
@@ -80,7 +82,18 @@ def go_duration_seconds(value: Any) -> float | None:
     text = str(value).strip()
     if not text or _GO_DURATION.sub("", text) != "":
         return None
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
+    return seconds if seconds <= MAX_SECONDS else None  # also drops inf ("1" * 400 + "s")
+
+
+def whole_seconds(value: Any) -> int | None:
+    """A whole number of seconds from an int or a string of ASCII digits ("15", " 7 "), within int64;
+    None otherwise. (`str.isdigit` also takes "²", which int() rejects.)"""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 <= value <= MAX_SECONDS else None
 
 
 def escape(part: str | int) -> str:
@@ -118,7 +131,8 @@ class Probe:
         return {k: self[k] for k in PROBE_DEFAULTS}
 
 
-_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+(\d+)(?:s)?\s*(?:$|[;&|])")
+_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+([0-9]+)(?:s)?\s*(?:$|[;&|])")
+_SLEEP_ARGUMENT = re.compile(r"([0-9]+)s?")
 
 
 def sleep_seconds(handler: Any) -> int | None:
@@ -126,14 +140,15 @@ def sleep_seconds(handler: Any) -> int | None:
     handler = as_dict(handler)
     native = as_dict(handler.get("sleep")).get("seconds")
     if isinstance(native, int) and not isinstance(native, bool):
-        return native
+        return native if native <= MAX_SECONDS else None
     command = [str(c) for c in as_list(as_dict(handler.get("exec")).get("command"))]
-    if len(command) >= 2 and command[0].rsplit("/", 1)[-1] == "sleep" and command[1].rstrip("s").isdigit():
-        return int(command[1].rstrip("s"))
+    argument = _SLEEP_ARGUMENT.fullmatch(command[1]) if len(command) >= 2 else None
+    if argument and command[0].rsplit("/", 1)[-1] == "sleep":
+        return whole_seconds(argument.group(1))
     if len(command) >= 3 and command[0].rsplit("/", 1)[-1] in SHELLS and command[1] == "-c":
         match = _SLEEP_SCRIPT.match(command[2])
         if match:
-            return int(match.group(1))
+            return whole_seconds(match.group(1))
     return None
 
 
@@ -417,9 +432,9 @@ class Workload:
             drain = go_duration_seconds(as_dict(parsed).get("terminationDrainDuration"))
             if drain is not None:
                 stays.append((drain, f"istio-proxy drains {as_dict(parsed)['terminationDrainDuration']}"))
-        wait = annotations.get(LINKERD_WAIT)
-        if wait is not None and str(wait).strip().isdigit():
-            stays.append((float(str(wait).strip()), f"linkerd-proxy waits {str(wait).strip()}s before exiting"))
+        wait = whole_seconds(annotations.get(LINKERD_WAIT))
+        if wait is not None:
+            stays.append((float(wait), f"linkerd-proxy waits {wait}s before exiting"))
         return stays
 
     # -- the stream around it ----------------------------------------------------------------------
@@ -450,7 +465,7 @@ def workloads_in(obj: Any, stream: StreamContext, extra_sidecars: tuple[str, ...
     """The workloads of a parsed document: itself, or the items of a List or ResourceList."""
     if not isinstance(obj, dict):
         return
-    if obj.get("kind") in LIST_KINDS:
+    if kind_of(obj) in LIST_KINDS:
         for i, item in enumerate(as_list(obj.get("items"))):
             if isinstance(item, dict) and is_workload(item):
                 yield Workload(item, f"/items/{i}", stream, extra_sidecars)
@@ -458,8 +473,14 @@ def workloads_in(obj: Any, stream: StreamContext, extra_sidecars: tuple[str, ...
         yield Workload(obj, "", stream, extra_sidecars)
 
 
-def is_workload(obj: Mapping[str, Any]) -> bool:
+def kind_of(obj: Mapping[str, Any]) -> str | None:
+    """The object's kind when it is a string (a mapping or a list there is no kind, and unhashable)."""
     kind = obj.get("kind")
+    return kind if isinstance(kind, str) else None
+
+
+def is_workload(obj: Mapping[str, Any]) -> bool:
+    kind = kind_of(obj)
     if kind not in WORKLOAD_KINDS:
         return False
     if kind == "Rollout" and not str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
@@ -470,9 +491,9 @@ def is_workload(obj: Mapping[str, Any]) -> bool:
 def context_objects(obj: Any) -> Iterator[dict[str, Any]]:
     if not isinstance(obj, dict):
         return
-    if obj.get("kind") in LIST_KINDS:
+    if kind_of(obj) in LIST_KINDS:
         for item in as_list(obj.get("items")):
-            if isinstance(item, dict) and item.get("kind") in CONTEXT_KINDS:
+            if isinstance(item, dict) and kind_of(item) in CONTEXT_KINDS:
                 yield item
-    elif obj.get("kind") in CONTEXT_KINDS:
+    elif kind_of(obj) in CONTEXT_KINDS:
         yield obj

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import patch, yamldoc
 from ..settings import Knob
-from ..workload import ISTIO_CONFIG, LINKERD_WAIT, Workload, as_dict, escape, go_duration_seconds
+from ..workload import ISTIO_CONFIG, LINKERD_WAIT, Workload, as_dict, escape, go_duration_seconds, whole_seconds
 from .app_drain import app_stop_seconds
 from .base import Finding, RuleContext, set_op
 
@@ -135,9 +135,9 @@ def merged_config(text: str, config: dict, drain: str) -> str:
 
 def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
     current = annotations.get(LINKERD_WAIT)
-    if current is not None and not str(current).strip().isdigit():
+    if current is not None and whole_seconds(current) is None:
         return [Finding(ID, "warning", f"{LINKERD_WAIT} is {current!r}, not a whole number of seconds; left as is", path=path)]
-    if current is not None and int(str(current)) >= seconds:
+    if current is not None and whole_seconds(current) >= seconds:
         return []
     was = f"raised from {current}" if current is not None else "set"
     message = f"Linkerd proxy: {LINKERD_WAIT} {was} to {seconds} ({reason}), so the proxy outlives the app's drain"
