@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from . import patch, stream, yamldoc
 from .rules import REGISTRY
-from .rules.base import Finding, RuleContext
+from .rules.base import Finding, RuleContext, Unsettable
 from .settings import ANNOTATION_PREFIX, Settings, SettingsError
 from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
 
@@ -163,7 +163,13 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
             if not view.has_template:
                 break
             ctx = RuleContext(settings=local, stream=context, document=working)
-            for finding in rule.plan(view, ctx):
+            try:
+                planned = rule.plan(view, ctx)
+            except Unsettable as err:  # a malformed object the API rejects: skip the rule here, say why
+                planned = [Finding(rule.ID, "warning", f"not applied: {err}; fix the manifest", path=err.path)]
+            except SettingsError as err:  # a setting only a rule can judge (a stop-signals value)
+                raise SettingsError(f"{where}: {err}") from None
+            for finding in planned:
                 if finding.ops and view.kind in IMMUTABLE_TEMPLATE_KINDS and not local["patch-immutable"]:
                     _hold_back(finding, view.kind)
                 if finding.ops:

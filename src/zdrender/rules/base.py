@@ -96,7 +96,10 @@ def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
     parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
     node = document
     for depth, part in enumerate(parts[:-1]):
+        _check_parent(node, part, parts[:depth])
         child = _child(node, part)
+        if child is not None and not isinstance(child, (dict, list)):
+            raise Unsettable(parts[: depth + 1], child)
         if not isinstance(child, (dict, list)):
             # Build the rest as nested mappings and add (or replace a null) at this depth.
             nested: Any = value
@@ -105,8 +108,28 @@ def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
             here = "".join("/" + escape(p) for p in parts[: depth + 1])
             return {"op": "replace" if child is None and _has(node, part) else "add", "path": here, "value": nested}
         node = child
+    _check_parent(node, parts[-1], parts[:-1])
     exists = _has(node, parts[-1])
     return {"op": "replace" if exists else "add", "path": path, "value": value}
+
+
+class Unsettable(Exception):
+    """A field a rule would set lies under a value of the wrong type (`lifecycle: []`, `spec: "x"`).
+    The API server rejects such an object, and overwriting the value would lose what the user wrote:
+    the pipeline skips the rule for this workload and says why."""
+
+    def __init__(self, parts: list[str], value: Any):
+        self.path = "".join("/" + escape(p) for p in parts)
+        shown = repr(value)
+        kind = "a list" if isinstance(value, list) else shown if len(shown) <= 40 else shown[:37] + "..."
+        super().__init__(f"{self.path or '/'} is {kind} where Kubernetes expects a mapping")
+
+
+def _check_parent(node: Any, part: str, parts: list[str]) -> None:
+    """The node an op goes through at `parts` must be a mapping, or a list that `part` indexes."""
+    if isinstance(node, dict) or (isinstance(node, list) and (part == "-" or part.isdigit())):
+        return
+    raise Unsettable(parts, node)
 
 
 def _child(node: Any, part: str) -> Any:
@@ -127,4 +150,4 @@ def kinds_label(kinds: frozenset[str]) -> str:
     return ", ".join(sorted(kinds))
 
 
-__all__ = ["Finding", "RuleContext", "SEVERITIES", "Workload", "set_op"]
+__all__ = ["Finding", "RuleContext", "SEVERITIES", "Unsettable", "Workload", "set_op"]
