@@ -73,6 +73,9 @@ MESH_INJECTION = (
     ("linkerd.io/inject", "enabled", "linkerd-proxy"),
 )
 ROLLING_KINDS = frozenset({"Deployment", "Rollout", "DaemonSet", "StatefulSet"})
+# The controllers' loops are simulated pod by pod; past this many replicas (the API allows 2^31 - 1)
+# the rollout is not drawn rather than simulated for minutes.
+MAX_REPLICAS = 1000
 
 
 # -- termination -------------------------------------------------------------------------------------
@@ -367,7 +370,7 @@ def ready_delay(workload: Workload) -> float:
 def rollout(workload: Workload, *, pod_gone: float) -> Rollout | None:
     """Ready capacity over a rolling update of `workload`; `pod_gone` is when a deleted pod is gone
     (Termination.end), which Recreate, StatefulSets and surge-less DaemonSets wait for. None for kinds
-    that do not roll (Pod, ReplicaSet, Job, CronJob)."""
+    that do not roll (Pod, ReplicaSet, Job, CronJob), and past MAX_REPLICAS."""
     kind, spec = workload.kind, workload.spec
     if kind not in ROLLING_KINDS:
         return None
@@ -377,7 +380,9 @@ def rollout(workload: Workload, *, pod_gone: float) -> Rollout | None:
     notes: list[str] = []
     if kind == "DaemonSet":
         return _daemonset(workload, ready_after, min_ready, pod_gone, notes)
-    desired = workload.replicas
+    desired = max(workload.replicas, 0)  # a negative count is rejected by the API: nothing to roll
+    if desired > MAX_REPLICAS:
+        return None
     if kind == "StatefulSet":
         strategy = str(as_dict(spec.get("updateStrategy")).get("type") or "RollingUpdate")
         if strategy == "OnDelete":

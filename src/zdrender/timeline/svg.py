@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from .model import Rollout, Termination
+from .model import MAX_REPLICAS, Rollout, Termination
 from .scale import axis_end, rollout_span, termination_span, tick_step
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def capacity(canvas: Canvas, rollout: Rollout | None, x0: float, width: float, t
     height = 110
     canvas.text(x0, top + 14, label, size=14, weight="bold")
     if rollout is None:
-        canvas.text(x0, top + 40, "no rolling update for this kind", fill=COLORS["muted"])
+        canvas.text(x0, top + 40, f"no rolling update drawn: this kind does not roll, or it has more than {MAX_REPLICAS} replicas", fill=COLORS["muted"])
         return top + 60
     plot_top, plot_left = top + 26, x0 + 34
     plot_bottom = plot_top + height

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .model import Life, Rollout, Termination
+from .model import MAX_REPLICAS, Life, Rollout, Termination
 from .scale import axis_end, rollout_span, termination_span, tick_step
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def rollout_lines(rollout: Rollout | None, cells: int, seconds: float, label: st
     from rich.text import Text
 
     if rollout is None:
-        return [Text(f"  {label:<{LABEL - 2}}no rolling update for this kind", style="dim")]
+        return [Text(f"  {label:<{LABEL - 2}}no rolling update drawn: this kind does not roll, or it has more than {MAX_REPLICAS} replicas", style="dim")]
     lane = Lane(cells, seconds)
     for i in range(cells):
         t = (i + 0.5) * seconds
