@@ -14,7 +14,7 @@ from typing import Any
 
 from ..patch import block_value
 from ..settings import Knob
-from ..workload import Workload, as_dict
+from ..workload import Workload, as_dict, selector_matches
 from .base import Finding, RuleContext
 
 ID = "disruption-budget"
@@ -42,6 +42,9 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     selector = _selector(workload)
     if selector is None:
         return [Finding(ID, "info", "no PodDisruptionBudget added: the pod template has no labels to select its pods by", path=f"{workload.template_pointer}/metadata")]
+    if not selector_matches(selector, workload.labels):  # a PDB with it would not cover the pods: one more each run
+        message = "no PodDisruptionBudget added: spec.selector does not select the pod template's labels, which the API server rejects; fix the selector"
+        return [Finding(ID, "info", message, path=f"{workload.pointer}/spec/selector")]
     inside = ctx.stream.pdbs_within(workload.namespace, selector)
     if inside:
         message = (
