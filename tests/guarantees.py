@@ -133,9 +133,11 @@ def _flow_lines(root, parts: list[str]) -> set[int]:
 def _valid(obj: dict, version: str) -> bool:
     import kubernetes_validate
 
+    if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
+        return False  # no schema to look up: the API server rejects it
     try:
         validate(obj, version)
-    except kubernetes_validate.ValidationError:
+    except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError):
         return False
     return True
 
