@@ -20,7 +20,10 @@ try:  # libyaml is ~20x faster; the pure-Python loader gives the same nodes
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-MAX_NODES = 250_000  # expanded nodes per document; real workloads have a few thousand
+# Nodes built again through aliases, per document (an alias bomb's expansion). Nodes written out in
+# the text are not counted: their number is bounded by the input's size, and a big ResourceList from
+# kustomize or kpt holds millions.
+MAX_NODES = 250_000
 # Collections nested in each other; the corpus's deepest (a CRD's schema) has 38. Everything that walks a
 # document recurses (building it here, copies, comparisons, re-emitting), so a deeper one would end in
 # a RecursionError well before libyaml's own limit of 1000.
@@ -125,15 +128,15 @@ class _Builder:
         self.has_merge = False
 
     def build(self, node: Node, depth: int = 0) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise YAMLError(
-                f"more than {MAX_NODES} nodes after expanding aliases (an alias bomb?)",
-                node.start_mark.line + 1,
-            )
         if self.track_shared:
             if id(node) in self.seen:
                 self.shared.add(id(node))
+                self.count += 1
+                if self.count > MAX_NODES:
+                    raise YAMLError(
+                        f"more than {MAX_NODES} nodes after expanding aliases (an alias bomb?)",
+                        node.start_mark.line + 1,
+                    )
             else:
                 self.seen.add(id(node))
         if isinstance(node, ScalarNode):
