@@ -290,11 +290,14 @@ def _parse(text: str) -> tuple[stream.Stream, stream.Document, yamldoc.Parsed]:
     if version not in API_VERSIONS:
         raise KRMError(f"ResourceList apiVersion {version!r} is not supported; expected {' or '.join(API_VERSIONS)}")
     items = data.get("items")
+    line = documents[0].line - 1  # the stream's line of the document's first line, less one
     if items is not None and not isinstance(items, list):
-        raise KRMError("ResourceList items is not a list")
+        at = line + (yamldoc.line_of(parsed.root, ["items"]) or 1)
+        raise KRMError(f"ResourceList items (line {at}) is not a list; it must list the resources")
     for i, item in enumerate(items or []):
         if not isinstance(item, dict):
-            raise KRMError(f"ResourceList items[{i}] is not an object; every item must be a Kubernetes resource")
+            at = line + (yamldoc.line_of(parsed.root, ["items", str(i)]) or 1)
+            raise KRMError(f"ResourceList items[{i}] (line {at}) is not an object; every item must be a Kubernetes resource")
     return parsed_stream, documents[0], parsed
 
 
