@@ -223,10 +223,12 @@ def settings_from_document(data: Any, source: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, Mapping):
         raise SettingsError(f"{source}: expected a mapping of settings")
-    if data.get("kind") == "ConfigMap":
-        return dict(data.get("data") or {})
-    if data.get("kind") == "ZdRender":
-        return dict(data.get("spec") or {})
+    for kind, key in (("ConfigMap", "data"), ("ZdRender", "spec")):
+        if data.get("kind") == kind:
+            body = data.get(key)
+            if body is not None and not isinstance(body, Mapping):  # dict("x") would raise ValueError
+                raise SettingsError(f"{source}: the {kind}'s {key} is not a mapping of settings")
+            return dict(body or {})
     return {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
 
 
