@@ -680,3 +680,23 @@ def test_a_50_mb_stream_of_configmaps_is_passed_through_in_time_and_memory(tmp_p
     assert output.read_bytes() == source.read_bytes()
     assert float(seconds) < 60, f"{seconds} s for 50 MB"
     assert int(peak_kb) < 1024 * 1024, f"{int(peak_kb) // 1024} MB peak for 50 MB"  # measured: ~200 MB
+
+
+@pytest.mark.parametrize(
+    "function_config",
+    [
+        "{apiVersion: v1, kind: ConfigMap, data: x}",  # dict("x") raised ValueError: no ResourceList came back
+        "{apiVersion: v1, kind: ConfigMap, data: [[a, b]]}",  # read as {a: b}
+        "{apiVersion: zdrender.io/v1alpha1, kind: ZdRender, spec: [1]}",  # a TypeError traceback
+        "{apiVersion: v1, kind: ConfigMap, data: {prestop-seconds: [1]}}",
+        "{apiVersion: v1, kind: [ConfigMap]}",
+        "[1]",
+    ],
+)
+def test_a_malformed_function_config_is_an_error_result(function_config):
+    data = RESOURCE_LIST + f"functionConfig: {function_config}\nitems:\n".encode() + b"".join(
+        b"- " + line.encode() + b"\n" if i == 0 else b"  " + line.encode() + b"\n" for i, line in enumerate(yaml.safe_dump(web()).splitlines())
+    )
+    proc = zdrender(stdin=data)
+    assert_contract(proc, krm_mode=True)
+    assert proc.returncode == 2 and "functionConfig" in proc.stderr.decode()
