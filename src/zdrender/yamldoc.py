@@ -169,8 +169,14 @@ class _Builder:
 def scalar_value(node: ScalarNode) -> Any:
     """The value of a scalar with YAML 1.1 meanings (as Kubernetes reads them), never an object."""
     constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
-    # str, timestamps, binary and any unknown or local tag: the text itself.
-    return constructor(node) if constructor is not None else node.value
+    if constructor is None:  # str, timestamps, binary and any unknown or local tag: the text itself
+        return node.value
+    try:
+        return constructor(node)
+    except (ValueError, KeyError) as err:  # `!!int abc`, `!!bool x`, or an int of more than 4300 digits
+        shown = node.value if len(node.value) <= 30 else node.value[:27] + "..."
+        why = "it has more digits than Python reads" if isinstance(err, ValueError) and "digits" in str(err) else "it is not one"
+        raise YAMLError(f"{shown!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}: {why}", node.start_mark.line + 1) from None
 
 
 def scalar_key(node: ScalarNode) -> str:
