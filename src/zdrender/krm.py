@@ -18,6 +18,7 @@ takes them as new resources. Findings become `results` (kyaml's `framework.Resul
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable
@@ -405,7 +406,7 @@ def _file_of(annotations: dict[str, Any]) -> dict[str, Any] | None:
         return None
     file: dict[str, Any] = {"path": str(path)}
     index = next((annotations[k] for k in INDEX_ANNOTATIONS if annotations.get(k) is not None), None)
-    if index is not None and str(index).strip().isdigit():
+    if index is not None and re.fullmatch(r"[0-9]{1,18}", str(index).strip()):  # isdigit() takes "²", int() does not
         file["index"] = int(str(index).strip())
     return file
 

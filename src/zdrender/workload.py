@@ -71,7 +71,7 @@ ISTIO_CONFIG = "proxy.istio.io/config"
 LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
 _GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)")  # ASCII digits, as Go reads them
 MAX_SECONDS = 2**63 - 1  # the API keeps seconds in an int64: a longer wait is not one Kubernetes can hold
-_WHOLE = re.compile(r"[0-9]+")
+_WHOLE = re.compile(r"0*[0-9]{1,19}")  # int64 has 19 digits; int() refuses strings of more than 4300
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 

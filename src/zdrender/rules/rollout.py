@@ -78,8 +78,9 @@ REMOVED_FIELDS = {
     "templateGeneration": "apps/v1 tracks revisions itself",
 }
 
-_PERCENT = re.compile(r"(\d+)%")
-_ARGO_PERCENT = re.compile(r"(\d+)%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
+# ASCII digits, as the API reads them, and few enough for int() (the API refuses more than an int32 anyway).
+_PERCENT = re.compile(r"([0-9]{1,18})%")
+_ARGO_PERCENT = re.compile(r"([0-9]{1,18})%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
 
 
 @dataclass(frozen=True)

@@ -342,7 +342,7 @@ def scaled(value: object, total: int, default: str, round_up: bool) -> int:
         value = default
     if isinstance(value, int):
         return max(value, 0)
-    match = re.fullmatch(r"\s*(\d+)\s*(%?)\s*", str(value))
+    match = re.fullmatch(r"\s*([0-9]{1,18})\s*(%?)\s*", str(value))  # what int() reads (and the API accepts)
     if not match:
         value, match = default, re.fullmatch(r"(\d+)(%?)", default)
     number = int(match.group(1))
