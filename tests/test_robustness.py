@@ -73,6 +73,7 @@ def nested(draw):
 ODD_STRINGS = [
     "", "x", "3", "30", "-1", "0", "10%", "x%", "²", "٣", "²%", " 7 ", "on", "yes", "null", "~", "true",
     "sleep 5", "sh -c app", "1" * 400, "1" * 400 + "s", "9999999999999999999h", "1e3", "0x1F", "SIGQUIT", "-",
+    "1" * 5000, "1" * 5000 + "%",  # more digits than int() converts
 ]
 ODD_NUMBERS = [0, 1, -1, -5, 2, 3, 2**31, 2**63, 2**64 + 1, 10**30, -(2**63), 0.5, 1.5, -0.0, 1e300, float("inf"), float("-inf"), float("nan")]
 wrong = st.one_of(
@@ -190,6 +191,8 @@ TARGETS: dict[str, dict[str, list]] = {
         "config.beta.linkerd.io/proxy-enable-native-sidecar": [True, "true"],
         "helm.sh/hook": ["pre-install", 5, None],
         "postrenderer.helm.sh/postrender-filename": [5, "", "chart/templates/x.yaml", []],
+        "internal.config.kubernetes.io/index": ["²", "1" * 5000, 5, "3"],
+        "internal.config.kubernetes.io/path": ["x.yaml", 5, []],
     },
     "meta": {
         "name": [5, None, [], "x" * 300, "", "web"],
@@ -568,6 +571,30 @@ def test_digits_that_are_not_ascii_are_no_seconds():
     pod["spec"]["containers"].append({"name": "envoy", "image": "envoyproxy/envoy:v1.31", "lifecycle": {"preStop": {"exec": {"command": ["sleep", "²"]}}}})
     result = check(stream_of(obj), make_settings())
     assert any(f.rule == "mesh" and "not a whole number of seconds" in f.message for f in result.findings)
+
+
+@pytest.mark.parametrize("scalar", ["!!int abc", "!!bool x", "!!float x", "9" * 5000])
+def test_a_scalar_that_cannot_be_its_type_is_one_line(scalar):
+    # `!!bool x` raised KeyError (a traceback); `!!int abc` and 5000 digits raised ValueError whose
+    # message named no document.
+    text = f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec:\n  x: {scalar}\n"
+    with pytest.raises(pipeline.InputError, match=r"^document 1, line 6: '.+' cannot be read as (int|bool|float)"):
+        pipeline.run(text, make_settings())
+
+
+@pytest.mark.parametrize("digits", ["1" * 5000, "²", "1" * 5000 + "%"])
+def test_numbers_in_strings_int_cannot_read_are_not_judged(digits):
+    # int() refuses more than 4300 digits, and "²".isdigit() is True: ValueError tracebacks in the
+    # sleep, Linkerd wait, maxSurge and KRM index readers.
+    obj = web()
+    obj["metadata"]["annotations"] = {"internal.config.kubernetes.io/path": "web.yaml", "internal.config.kubernetes.io/index": digits}
+    pod = obj["spec"]["template"]
+    pod["metadata"]["annotations"] = {"linkerd.io/inject": "enabled", "config.alpha.linkerd.io/proxy-wait-before-exit-seconds": digits}
+    pod["spec"]["containers"][0]["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", digits]}}}
+    obj["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": digits, "maxUnavailable": digits}}
+    check(stream_of(obj), make_settings())
+    other_modes(stream_of(obj), make_settings())
+    krm_mode([obj], [], None, None)
 
 
 def test_waits_beyond_int64_are_not_judged():
