@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .render import fail, read_input as _read, settings_from_args as _settings  # Typer-free, shared with entry.py
+from .render import fail, one_line, read_input as _read, settings_from_args as _settings  # Typer-free, shared with entry.py
 
 EPILOG = """Examples:
 
@@ -190,7 +190,7 @@ def check(
         text_error = None if output_format == "text" else error
         sys.stdout.write(reports.format_findings(output_format, findings, error=text_error, mode="check", files=len(paths)))
     for message in errors:
-        sys.stderr.write(f"zdrender: {message}\n")
+        sys.stderr.write(f"zdrender: {one_line(message)}\n")
     if errors:
         raise typer.Exit(2)
     raise typer.Exit(1 if any(reports.reaches(f, fail_on) for f in findings) else 0)

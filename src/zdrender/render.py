@@ -11,6 +11,14 @@ import os
 import sys
 
 
+# Characters str.splitlines() breaks at; a value quoted in an error (a name "a\nb") must not split it.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(message: str) -> str:
+    return message.translate(_LINE_BREAKS)
+
+
 def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
     """Print a one-line error and return the exit to raise (Typer lets SystemExit through)."""
     if report:
@@ -20,7 +28,7 @@ def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
             write_report(report, [], error=message)
         except OSError:
             pass
-    sys.stderr.write(f"zdrender: {message}\n")
+    sys.stderr.write(f"zdrender: {one_line(message)}\n")
     return SystemExit(code)
 
 
