@@ -34,6 +34,7 @@ from conftest import FIXTURES, corpus_files, require
 from guarantees import check
 from helpers import make_settings
 from zdrender import krm, pipeline, report, stream, yamldoc
+from zdrender.render import one_line
 from zdrender.settings import SettingsError
 from zdrender.workload import CONTEXT_KINDS, TEMPLATE_POINTERS, WORKLOAD_KINDS
 
@@ -195,7 +196,7 @@ TARGETS: dict[str, dict[str, list]] = {
         "internal.config.kubernetes.io/path": ["x.yaml", 5, []],
     },
     "meta": {
-        "name": [5, None, [], "x" * 300, "", "web"],
+        "name": [5, None, [], "x" * 300, "", "web", "a\nb", "a\u2028b"],
         "namespace": [5, None, [], "ns"],
         "labels": ["x", None, {"app": 5}, {"sidecar.istio.io/inject": True}, {"app": "web"}],
         "annotations": ["x", None, [], {}],
@@ -387,8 +388,8 @@ def cases(draw):
 
 # -- what every mode must do with an input ------------------------------------------------------
 def assert_refusal(err: Exception) -> None:
-    message = str(err)
-    assert "\n" not in message and message.strip() == message and message, f"not one line: {message!r}"
+    message = one_line(str(err))  # as the CLI prints it
+    assert message.splitlines() == [message] and message.strip() == message, f"not one line: {message!r}"
     assert "document" in message or "functionConfig" in message, f"does not name the document: {message}"
 
 
@@ -670,6 +671,7 @@ HOSTILE = {
     "bare scalar": (b"---\nhello\n", None),
     "top-level list": (b"---\n- a\n- b\n", None),
     "List of non-objects": (b"apiVersion: v1\nkind: List\nitems: [1, x, null, [1], {}]\n", None),
+    "a name with line breaks": (stream_of({**web(), "metadata": {"name": "a\nb\u2028c", "annotations": {"zdrender.io/skip": "x"}}}).encode(), "Deployment/a\\nb\\u2028c"),
     "duplicate keys": (stream_of(web()).replace("kind: Deployment\n", "kind: Deployment\nkind: Deployment\n").encode(), None),
     "ResourceList items not a list": (RESOURCE_LIST + b"items: 5\n", "ResourceList items (line 3) is not a list"),
     "ResourceList of non-objects": (RESOURCE_LIST + b"items:\n- 5\n", "ResourceList items[0] (line 4) is not an object"),
