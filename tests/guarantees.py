@@ -82,8 +82,8 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                     touched |= node_lines(doc.parsed.root, parts)
                     if op["op"] == "remove":
                         touched |= node_lines(doc.parsed.root, parts, key=True)  # the removed entry's key line
-            before = doc.document.text.splitlines(keepends=True)
-            after = first.splitlines(keepends=True)
+            before = _terminated(doc.document.text.splitlines(keepends=True))
+            after = _terminated(first.splitlines(keepends=True))
             for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
                 if tag in ("replace", "delete"):
                     changed = set(range(i1, i2))
@@ -96,6 +96,14 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                 validate(expected, validate_version)
     assert position == len(out_docs), "extra documents in the output"
     return result
+
+
+def _terminated(lines: list[str]) -> list[str]:
+    """The lines with a line break after the last one: a document cut short at the end of the stream
+    gains one when lines are added after its last line, which changes no line's content."""
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"
+    return lines
 
 
 def _exists(data: Any, parts: list[str]) -> bool:
