@@ -173,7 +173,7 @@ def scalar_value(node: ScalarNode) -> Any:
         return node.value
     try:
         return constructor(node)
-    except (ValueError, KeyError) as err:  # `!!int abc`, `!!bool x`, or an int of more than 4300 digits
+    except (ValueError, KeyError, IndexError) as err:  # `!!int abc`, `!!bool x`, `!!int` of nothing, 4300+ digits
         shown = node.value if len(node.value) <= 30 else node.value[:27] + "..."
         why = "it has more digits than Python reads" if isinstance(err, ValueError) and "digits" in str(err) else "it is not one"
         raise YAMLError(f"{shown!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}: {why}", node.start_mark.line + 1) from None
