@@ -424,6 +424,8 @@ def krm_mode(objs: list, args: list[str], settings, stream_result) -> None:
 
     resource_list = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": objs}
     text = yaml.safe_dump(resource_list, sort_keys=False)
+    # Flow style (and aliases, which safe_dump writes for shared values) take the whole-list path.
+    text = yaml.safe_dump(resource_list, sort_keys=False, default_flow_style=[False, True, None][zlib.crc32(text.encode()) % 3])
     outcome = krm.run(text, lambda function_config: settings_for_args(args))
     output = yamldoc.load(outcome.output)
     assert isinstance(output, dict) and output.get("kind") == "ResourceList"
@@ -574,12 +576,12 @@ def test_digits_that_are_not_ascii_are_no_seconds():
     assert any(f.rule == "mesh" and "not a whole number of seconds" in f.message for f in result.findings)
 
 
-@pytest.mark.parametrize("scalar", ["!!int abc", "!!bool x", "!!float x", "9" * 5000])
+@pytest.mark.parametrize("scalar", ["!!int abc", "!!bool x", "!!float x", "!!int", "9" * 5000])
 def test_a_scalar_that_cannot_be_its_type_is_one_line(scalar):
-    # `!!bool x` raised KeyError (a traceback); `!!int abc` and 5000 digits raised ValueError whose
-    # message named no document.
+    # `!!bool x` raised KeyError and `!!int` of nothing IndexError (tracebacks); `!!int abc` and 5000
+    # digits raised ValueError whose message named no document.
     text = f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec:\n  x: {scalar}\n"
-    with pytest.raises(pipeline.InputError, match=r"^document 1, line 6: '.+' cannot be read as (int|bool|float)"):
+    with pytest.raises(pipeline.InputError, match=r"^document 1, line 6: '.*' cannot be read as (int|bool|float)"):
         pipeline.run(text, make_settings())
 
 
