@@ -474,6 +474,33 @@ def test_mutated_workloads_never_crash(case):
         cli_modes(text, args)
 
 
+# -- streams spelled from YAML's own tokens ------------------------------------------------------
+TOKENS = [
+    "---\n", "...\n", "kind: ", "Deployment", "List", "ResourceList", "apiVersion: ", "config.kubernetes.io/v1", "items:", "\n",
+    "  ", "- ", "{", "}", "[", "]", ":", ",", "&a ", "*a", "!!int ", "!!bool ", "!!float ", "<<: ", "? ", "|", ">", "#", "'",
+    '"', "\t", "\r\n", "\ufeff", "%YAML 1.1\n", "spec:", "template:", "containers:", "name: x", "ports: [{containerPort: 80}]",
+    "\x00", "\u2028", "é", "9" * 30,
+]
+
+
+@hsettings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=60).map("".join))
+def test_token_soup_never_crashes(text):
+    """Text no renderer would write: every mode reads it or refuses it in one line."""
+    from zdrender.timeline.compare import compare
+
+    settings = make_settings()
+    for run in (lambda: pipeline.run(text, settings), lambda: pipeline.explain(pipeline.run(text, settings, parse_all=True)), lambda: compare(text, settings)):
+        try:
+            run()
+        except (pipeline.InputError, SettingsError) as err:
+            assert_refusal(err)
+    if krm.is_resource_list(text):
+        outcome = krm.run(text, lambda function_config: settings)
+        assert yamldoc.load(outcome.output)["kind"] == "ResourceList"
+        assert outcome.error is None or one_line(outcome.error) == outcome.error
+
+
 # -- the executable, on a few mutated inputs -----------------------------------------------------
 def zdrender(*args: str, stdin: bytes, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "zdrender", *args], input=stdin, capture_output=True, timeout=timeout)
