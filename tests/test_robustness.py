@@ -573,6 +573,12 @@ def test_nesting_to_the_depth_limit_works_everywhere_and_deeper_is_one_line():
         pipeline.run(stream_of(obj), make_settings())
 
 
+def test_an_alias_inside_what_it_refers_to_is_one_line():
+    text = "---\nkind: Service\nspec: &s\n  ports: []\n  <<: *s\n"
+    with pytest.raises(pipeline.InputError, match=r"^document 1, line \d+: collections nested more than 128 deep \(an alias inside"):
+        pipeline.run(text, make_settings())
+
+
 def test_many_nodes_without_aliases_are_not_an_alias_bomb():
     # A 50 MB ResourceList of ConfigMaps was refused as "more than 250000 nodes after expanding aliases".
     assert len(yamldoc.load("[" + "1, " * (yamldoc.MAX_NODES + 10) + "]")) == yamldoc.MAX_NODES + 10

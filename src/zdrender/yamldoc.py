@@ -142,7 +142,9 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return scalar_value(node)
         if depth >= MAX_DEPTH:
-            raise YAMLError(f"collections nested more than {MAX_DEPTH} deep; no Kubernetes object nests like that", node.start_mark.line + 1)
+            # With aliases, most likely one inside the collection it refers to, which has no end.
+            why = "an alias inside the collection it refers to?" if self.shared else "no Kubernetes object nests like that"
+            raise YAMLError(f"collections nested more than {MAX_DEPTH} deep ({why})", node.start_mark.line + 1)
         depth += 1
         if isinstance(node, SequenceNode):
             return [self.build(item, depth) for item in node.value]
