@@ -724,7 +724,7 @@ def test_hostile_streams_give_an_answer_or_one_line(name):
             assert proc.returncode == 2 and error in proc.stderr.decode(), (mode, proc.stderr)
 
 
-def test_a_50_mb_stream_of_configmaps_is_passed_through_in_time_and_memory(tmp_path):
+def test_a_50_mb_stream_of_configmaps_is_passed_through_within_bounded_memory(tmp_path):
     doc = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{}\ndata:\n  key: " + "x" * 400 + "\n"
     source = tmp_path / "big.yaml"
     with open(source, "w", encoding="utf-8") as handle:
@@ -739,10 +739,12 @@ def test_a_50_mb_stream_of_configmaps_is_passed_through_in_time_and_memory(tmp_p
         "    code = subprocess.run([sys.executable, '-m', 'zdrender', '--quiet'], stdin=i, stdout=o).returncode\n"
         "print(code, time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    code, seconds, peak_kb = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    # Not a timed test (bench/ measures speed): the timeout only turns a hang into a failure.
+    code, _, peak_kb = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+    ).stdout.split()
     assert code == "0"
     assert output.read_bytes() == source.read_bytes()
-    assert float(seconds) < 60, f"{seconds} s for 50 MB"
     assert int(peak_kb) < 1024 * 1024, f"{int(peak_kb) // 1024} MB peak for 50 MB"  # measured: ~200 MB
 
 
