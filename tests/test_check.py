@@ -81,8 +81,10 @@ def test_default_threshold_is_warning_and_fixable_findings_count(monkeypatch):
 
 
 def test_bad_yaml_anywhere_is_exit_2_with_one_line(monkeypatch):
-    # render only parses the documents it needs, and passes a broken ConfigMap through; check parses all.
-    assert invoke(["--quiet"], input=BROKEN.read_text()).exit_code == 0
+    # render checks the syntax of the documents it passes through as text, too: fail closed.
+    rendered = invoke(["--quiet"], input=BROKEN.read_text())
+    assert rendered.exit_code == 2 and rendered.stdout == ""
+    assert rendered.stderr == "zdrender: document 2, line 10: did not find expected ',' or ']'; fix the YAML of this document\n"
     result = invoke(["check", str(BROKEN)])
     assert result.exit_code == 2
     assert result.stderr == f"zdrender: {BROKEN}: document 2, line 10: did not find expected ',' or ']'; fix the YAML of this document\n"

@@ -153,3 +153,10 @@ def test_kube_version_picks_the_sleep_action(version):
     out = run("--kube-version", version).stdout.decode()
     assert ("sleep:\n" in out) == (version == "1.30")
     assert ("- sleep\n" in out) == (version == "1.28")
+
+
+def test_a_broken_document_that_is_passed_through_still_fails_closed():
+    broken = GOOD + "---\n# Source: demo/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: [1, 2}\n"
+    proc = run(stdin=broken)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert error_line(proc).startswith("zdrender: document 2 (demo/templates/cm.yaml), line 23: ")

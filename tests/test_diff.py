@@ -64,7 +64,8 @@ def test_bad_input_is_exit_2_with_one_line():
     assert result.exit_code == 2 and result.stderr.startswith("zdrender: document 1, line 3: ")
 
 
-def test_diff_follows_render_not_check():
-    # render leaves a broken ConfigMap alone, so diff (which shows what render does) does too.
+def test_diff_refuses_a_broken_document_as_render_does():
+    # render refuses a ConfigMap that is not YAML even though it would not patch it; so does diff.
     result = invoke(["diff", "--exit-code", str(BROKEN)])
-    assert (result.exit_code, result.stdout) == (0, "")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "document 2, line 10: did not find expected ',' or ']'" in result.stderr

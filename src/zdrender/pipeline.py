@@ -79,10 +79,21 @@ def parse_document(doc: stream.Document) -> yamldoc.Parsed:
     try:
         return yamldoc.parse(doc.text)
     except yamldoc.YAMLError as err:
-        source = _SOURCE.search(doc.text)
-        where = f"document {doc.number}" + (f" ({source.group(1)})" if source else "")
-        line = f", line {doc.line + err.line - 1}" if err.line else ""
-        raise InputError(f"{where}{line}: {err.message}; fix the YAML of this document") from None
+        raise _input_error(doc, err) from None
+
+
+def check_document(doc: stream.Document) -> None:
+    try:
+        yamldoc.check_syntax(doc.text)
+    except yamldoc.YAMLError as err:
+        raise _input_error(doc, err) from None
+
+
+def _input_error(doc: stream.Document, err: yamldoc.YAMLError) -> InputError:
+    source = _SOURCE.search(doc.text)
+    where = f"document {doc.number}" + (f" ({source.group(1)})" if source else "")
+    line = f", line {doc.line + err.line - 1}" if err.line else ""
+    return InputError(f"{where}{line}: {err.message}; fix the YAML of this document")
 
 
 def run(
@@ -96,17 +107,23 @@ def run(
     deferred: set[int] = set()
     for result in results:
         doc = result.document
-        if doc.has_content and (parse_all or not doc.classified or doc.kind in _INTERESTING):
-            if not keep_nodes and doc.kind in WORKLOAD_KINDS:
-                deferred.add(id(result))
-                continue
-            try:
+        if not doc.has_content:
+            continue
+        needed = parse_all or not doc.classified or doc.kind in _INTERESTING
+        if needed and not keep_nodes and doc.kind in WORKLOAD_KINDS:
+            deferred.add(id(result))
+            continue
+        try:
+            if needed:
                 result.parsed = parse_document(doc)
-            except InputError:  # the first broken document is the one reported, as when reading in order
-                for earlier in results[: results.index(result)]:
-                    if id(earlier) in deferred:
-                        parse_document(earlier.document)
-                raise
+            else:  # passed through as text, but only if it is YAML at all (fail closed)
+                check_document(doc)
+        except InputError:  # the first broken document is the one reported, as when reading in order
+            for earlier in results[: results.index(result)]:
+                if id(earlier) in deferred:
+                    parse_document(earlier.document)
+            raise
+        if result.parsed is not None:
             for obj in context_objects(result.parsed.data):
                 context.add(obj)
     index = 0
