@@ -196,7 +196,7 @@ def build_wheel(folder: Path) -> Path:
     }
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: zdrender\nVersion: {version}\n".encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: zdrender-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nzdrender = zdrender.cli:main\n"
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nzdrender = zdrender.entry:main\n"
     record = []
     for name, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
