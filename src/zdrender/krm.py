@@ -137,7 +137,7 @@ class _Item:
 
 def _items(text: str, root: Any) -> list[_Item] | None:
     """The items of a block `items:` sequence as text slices (None when the list has another shape)."""
-    node = _value_of(root, "items")
+    node = yamldoc.mapping_value(root, "items")
     if not isinstance(node, SequenceNode) or node.flow_style or not node.value:
         return None
     dash = node.start_mark.column
@@ -151,38 +151,12 @@ def _items(text: str, root: Any) -> list[_Item] | None:
                 return None
             line = text.rfind("\n", 0, line - 1) + 1
         starts.append((line, item.start_mark.column))
-    end = _after_line(text, _end_of(node))
+    end = patch.after_line(text, yamldoc.node_end(node))
     bounds = [s for s, _ in starts] + [end]
     return [
         _Item(start=bounds[i], end=bounds[i + 1], dash=dash, column=column, text=text[bounds[i] : bounds[i + 1]])
         for i, (_, column) in enumerate(starts)
     ]
-
-
-def _value_of(mapping: Any, key: str) -> Any:
-    if not isinstance(mapping, MappingNode):
-        return None
-    found = None
-    for k, v in mapping.value:  # the last duplicate wins, as when loading
-        if isinstance(k, ScalarNode) and k.value == key:
-            found = v
-    return found
-
-
-def _end_of(node: Any) -> int:
-    """Offset just after a node's own text (libyaml ends a block collection at the next token)."""
-    if isinstance(node, MappingNode) and not node.flow_style and node.value:
-        return _end_of(node.value[-1][1])
-    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
-        return _end_of(node.value[-1])
-    return node.end_mark.index
-
-
-def _after_line(text: str, offset: int) -> int:
-    if offset > 0 and text[offset - 1] == "\n":
-        return offset
-    newline = text.find("\n", offset)
-    return len(text) if newline < 0 else newline + 1
 
 
 def _edit_items(
@@ -233,7 +207,7 @@ def _edit_items(
         block = "".join(line + nl for line in patch.block_entry("results", results, column, seq_indent))
         if yamldoc.load(block) != {"results": results}:
             return None
-        edits.append((_after_line(text, _end_of(root)), _after_line(text, _end_of(root)), block))
+        edits.append((patch.after_line(text, yamldoc.node_end(root)), patch.after_line(text, yamldoc.node_end(root)), block))
     output = _splice(text, edits, nl)
     if "results" in data:  # rare: a list that already carries results (our own, run twice)
         output = patch.apply(output, _results_ops(data, results))
@@ -249,7 +223,7 @@ def _results_ops(data: dict[str, Any], results: list[dict[str, Any]]) -> list[di
 
 def _no_items(text: str, root: Any, data: dict[str, Any]) -> tuple[str, list[Finding]] | None:
     """A list without items has nothing to patch; a flow-style one is left to the whole-list path."""
-    node = _value_of(root, "items")
+    node = yamldoc.mapping_value(root, "items")
     if node is None or (isinstance(node, ScalarNode) and data.get("items") is None) or data.get("items") == []:
         return text, []
     return None

@@ -96,8 +96,12 @@ def split_pointer(pointer: str) -> list[str]:
     return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
 
 
-def apply_one(text: str, op: dict[str, Any]) -> str:
-    return apply(text, [op])
+def after_line(text: str, offset: int) -> int:
+    """Offset of the line after the one holding `offset` (offset itself when at a line start)."""
+    if offset > 0 and text[offset - 1] == "\n":
+        return offset
+    nl = text.find("\n", offset)
+    return len(text) if nl < 0 else nl + 1
 
 
 class _Editor:
@@ -148,22 +152,13 @@ class _Editor:
     # -- positions ------------------------------------------------------------------------------
     def _end(self, node: Node) -> int:
         """Offset just after the node's own text (block collections end with their last child)."""
-        self._check(node, "the end of a collection")
-        if isinstance(node, MappingNode) and not node.flow_style and node.value:
-            return self._end(node.value[-1][1])
-        if isinstance(node, SequenceNode) and not node.flow_style and node.value:
-            return self._end(node.value[-1])
-        return node.end_mark.index
+        return yamldoc.node_end(node, lambda n: self._check(n, "the end of a collection"))
 
     def _line_start(self, offset: int) -> int:
         return self.text.rfind("\n", 0, offset) + 1
 
     def _after_line(self, offset: int) -> int:
-        """Offset of the line after the one holding `offset` (offset itself when at a line start)."""
-        if offset > 0 and self.text[offset - 1] == "\n":
-            return offset
-        nl = self.text.find("\n", offset)
-        return len(self.text) if nl < 0 else nl + 1
+        return after_line(self.text, offset)
 
     def _insert_lines(self, offset: int, lines: list[str]) -> Edit:
         block = "".join(line + self.nl for line in lines)

@@ -194,8 +194,9 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                     result.ops.extend(finding.ops)
                 finding.kind, finding.name, finding.namespace = view.kind, view.name, view.namespace
                 result.findings.append(finding)
+    source = result.source  # a search of the document's text: once, not per finding
     for finding in result.findings:
-        finding.document, finding.index, finding.source = doc.number, result.index, result.source
+        finding.document, finding.index, finding.source = doc.number, result.index, source
         line = yamldoc.line_of(result.parsed.root, patch.split_pointer(finding.path)) if finding.path else None
         finding.line = doc.line + line - 1 if line else doc.line
     if result.ops:

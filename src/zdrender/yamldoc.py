@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -221,6 +221,30 @@ def copy_data(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def mapping_value(mapping: Any, key: str) -> Node | None:
+    """The value node under `key` in a mapping node (the last duplicate wins, as when loading)."""
+    if not isinstance(mapping, MappingNode):
+        return None
+    found = None
+    for k, v in mapping.value:
+        if isinstance(k, ScalarNode) and k.value == key:
+            found = v
+    return found
+
+
+def node_end(node: Node, visit: Callable[[Node], None] | None = None) -> int:
+    """Offset just after the node's own text: libyaml ends a block collection at the next token
+    (after comments and blank lines), so a block collection ends where its last child does.
+    `visit` sees every node on the way (the patcher refuses aliased ones)."""
+    if visit is not None:
+        visit(node)
+    if isinstance(node, MappingNode) and not node.flow_style and node.value:
+        return node_end(node.value[-1][1], visit)
+    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+        return node_end(node.value[-1], visit)
+    return node.end_mark.index
+
+
 def line_of(root: Node | None, parts: list[str]) -> int | None:
     """1-based line (within the document) of the deepest node that exists along `parts`."""
     node = root
@@ -229,10 +253,10 @@ def line_of(root: Node | None, parts: list[str]) -> int | None:
     line = node.start_mark.line
     for part in parts:
         if isinstance(node, MappingNode):
-            matches = [v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part]
-            if not matches:
+            value = mapping_value(node, part)
+            if value is None:
                 break
-            node = matches[-1]
+            node = value
         elif isinstance(node, SequenceNode) and part.isdigit() and int(part) < len(node.value):
             node = node.value[int(part)]
         else:

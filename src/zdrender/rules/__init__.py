@@ -25,13 +25,6 @@ REGISTRY: tuple[ModuleType, ...] = (
 )
 
 
-def by_id(rule_id: str) -> ModuleType:
-    for rule in REGISTRY:
-        if rule.ID == rule_id:
-            return rule
-    raise KeyError(rule_id)
-
-
 def rule_ids() -> tuple[str, ...]:
     return tuple(rule.ID for rule in REGISTRY)
 

@@ -146,8 +146,4 @@ def _has(node: Any, part: str) -> bool:
     return isinstance(node, list) and part.isdigit() and int(part) < len(node)
 
 
-def kinds_label(kinds: frozenset[str]) -> str:
-    return ", ".join(sorted(kinds))
-
-
 __all__ = ["Finding", "RuleContext", "SEVERITIES", "Unsettable", "Workload", "set_op"]
