@@ -1,0 +1,3 @@
+module zdrender.test/apps
+
+go 1.22

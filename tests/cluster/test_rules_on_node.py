@@ -1,0 +1,63 @@
+"""Every rule judged by a real node: the run without zdrender fails the way the rule says it would, the
+run with zdrender drops nothing. Each scenario is a real Helm 3 install and upgrade under bounded load
+(cluster/scenarios.py); the runs are saved to .cluster-results/ for docs/proof.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+from node_support import node_paths  # noqa: F401  (the session's node)
+
+from cluster import node
+from cluster.scenarios import SCENARIOS, Run, run_once, save
+
+pytestmark = pytest.mark.cluster
+
+DROPPING = ["prestop-sleep", "ingress-controller", "sidecar", "native-sidecar", "stop-signal"]
+
+
+def both(paths: node.Paths, sid: str) -> tuple[Run, Run]:
+    runs = []
+    for variant in ("without", "with"):
+        run = run_once(paths, SCENARIOS[sid], variant)
+        save(run)
+        runs.append(run)
+    return runs[0], runs[1]
+
+
+def explain(run: Run) -> str:
+    return f"{run.variant} zdrender: {run.failed} of {run.sent} failed {run.by_cause}, {run.restarts} restarts, failures {run.first_failure_s}-{run.last_failure_s}s"
+
+
+@pytest.mark.parametrize("sid", DROPPING)
+def test_rollout_drops_nothing_with_zdrender(node_paths: node.Paths, sid: str) -> None:  # noqa: F811
+    without, with_ = both(node_paths, sid)
+    assert without.failed > 0, "the scenario must show the gotcha, or this test could not fail: " + explain(without)
+    assert with_.failed == 0 and with_.restarts == 0, explain(with_)
+    assert with_.patch_paths, "zdrender changed nothing, yet the run passed: the scenario does not isolate its rule"
+
+
+def test_probes_restart_nothing_with_zdrender(node_paths: node.Paths) -> None:  # noqa: F811
+    without, with_ = both(node_paths, "probes")
+    assert without.restarts > 0, "identical liveness must restart stalled containers: " + explain(without)
+    assert with_.restarts == 0 and with_.failed == 0, explain(with_)
+    assert any("probe-balance" in f and "identical" in f for f in without.findings + with_.findings)
+
+
+def test_shell_entrypoint_takes_the_whole_grace_period(node_paths: node.Paths) -> None:  # noqa: F811
+    """zdrender cannot rewrite a script, so it warns; the node shows why: SIGTERM never reaches the app."""
+    without, with_ = both(node_paths, "shell-entrypoint")
+    assert without.termination_s is not None and with_.termination_s is not None
+    assert without.termination_s >= 29, f"the shell should ignore SIGTERM until SIGKILL at 30s: gone after {without.termination_s}s"
+    assert with_.termination_s >= 29
+    assert any(f.startswith("warning signals") and "does not exec" in f for f in with_.findings), with_.findings
+    assert with_.failed == 0, explain(with_)
+
+
+@pytest.mark.parametrize("sid", ["recreate", "statefulset"])
+def test_single_pod_replacement_outage(node_paths: node.Paths, sid: str) -> None:  # noqa: F811
+    """A Recreate Deployment or a 1-replica StatefulSet has an outage whatever the hooks: the preStop sleep
+    must not make it longer (it only moves it later, while the terminating pod keeps serving)."""
+    without, with_ = both(node_paths, sid)
+    assert without.failed > 0 and without.seconds_without_serving > 0, explain(without)
+    assert with_.seconds_without_serving <= without.seconds_without_serving + 1, f"{explain(without)}; {explain(with_)}"
