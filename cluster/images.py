@@ -63,14 +63,18 @@ def ensure_images(paths: Paths) -> str:
 
 
 def import_images(paths: Paths) -> str:
+    """Import the images into the node's containerd, again whenever their sources changed (same tags)."""
     out = _build_dir(paths)
+    marker = paths.state / "images.imported"
+    current = marker.read_text() if marker.exists() else ""
     have = set(ctr(paths, "images", "ls", "-q").stdout.split())
     imported = []
     for name in IMAGES:
-        if image_ref(name) in have:
+        if image_ref(name) in have and current == out.name:
             continue
         ctr(paths, "images", "import", "--no-unpack=false", str(out / f"{name.replace(':', '-')}.tar"))
         imported.append(name)
+    marker.write_text(out.name)
     return ("imported " + ", ".join(imported)) if imported else "already there"
 
 

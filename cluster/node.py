@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KUBERNETES_VERSION = "1.34.4"
-COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
+# kubectl too: the one on PATH may be older than the node (the version skew policy allows one minor).
+COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 # The order matters for `down`: dependants first.
 PROCESSES = ("kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd", "containerd")
 DEBIAN_PACKAGES = {
@@ -353,7 +354,7 @@ def wait_for(what: str, check, timeout: float, paths: Paths, logs: tuple[str, ..
 
 
 def kubectl(paths: Paths, *args: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["kubectl", f"--kubeconfig={paths.kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(paths.kube_bin / "kubectl"), f"--kubeconfig={paths.kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise NodeError(f"kubectl {' '.join(args)}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
     return proc

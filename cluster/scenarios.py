@@ -92,13 +92,14 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "probes",
-            "3 replicas, liveness identical to readiness (failureThreshold 1), the app stalls under load; no rollout",
+            "3 replicas, liveness identical to readiness (failureThreshold 1), the app stalls 3.5 s under load, replicas in turn; no rollout",
             "probe-balance",
-            "a 2.5 s stall fails one readiness check (a breather) and the identical liveness check restarts the container",
+            "a stall fails a readiness check (a breather: the other replicas serve) and the identical liveness check restarts the container",
             {
+                "kind": "StatefulSet",  # ordinals give each replica its own stall slot, so they never stall together
                 "replicas": 3,
                 "app": {
-                    "env": {"STALL_EVERY_S": "8", "STALL_FOR_MS": "2500"},
+                    "env": {"STALL_EVERY_S": "18", "STALL_SLOT_S": "6", "STALL_FOR_MS": "3500"},
                     "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2, "timeoutSeconds": 1, "failureThreshold": 1},
                     "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2, "timeoutSeconds": 1, "failureThreshold": 1},
                 },

@@ -275,11 +275,23 @@ class Validator:
         accepted = self.send(release, ours, "default", original, result, dry_run=False)
         installed = [c for c in ours if c.printed_name in accepted]
         if installed:
-            wait = kubectl(self.paths, "wait", "--for=condition=Established", *(f"crd/{c.name}" for c in installed), "--timeout=60s", check=False, timeout=90)
-            if wait.returncode != 0:
-                result.notes.append(f"CRDs not Established within 60s: {message(wait)}")
+            self.wait_established([c.name for c in installed], result)
         kinds = set().union(set(), *(crd_kinds(c.body) for c in installed), *(crd_kinds(c.body) for c in crds if c.name in self.foreign_crds))
         return kinds, [c.name for c in installed]
+
+    def wait_established(self, names: list[str], result: ReleaseResult, seconds: float = 60) -> None:
+        # `kubectl wait --for=condition` gives up at once ("accessor error") on a CRD whose status has no
+        # conditions yet, as one just created may not: asked again until the deadline.
+        deadline = time.monotonic() + seconds
+        while True:
+            left = max(1, int(deadline - time.monotonic()))
+            wait = kubectl(self.paths, "wait", "--for=condition=Established", *(f"crd/{n}" for n in names), f"--timeout={left}s", check=False, timeout=left + 30)
+            if wait.returncode == 0:
+                return
+            if time.monotonic() >= deadline:
+                result.notes.append(f"CRDs not Established within {seconds:.0f}s: {message(wait)}")
+                return
+            time.sleep(0.5)
 
     def prepare_pods(self, objects: list[Obj], target: dict[int, str]) -> list[tuple[str, str]]:
         """Make the ServiceAccounts bare Pods run as exist; returns those applied for real, to delete afterwards."""

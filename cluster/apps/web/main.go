@@ -19,6 +19,10 @@
 //	STALL_FOR_MS    length of a stall; every request waits until it ends
 //	STALL_MIN_RPS   requests to / in the last full second that count as load
 //	                (default 5)
+//	STALL_SLOT_S    when > 0, stalls follow the wall clock instead of a random
+//	                offset: the pod whose hostname ends in -N (a StatefulSet
+//	                ordinal) stalls at the seconds where (unix time - N x slot)
+//	                is a multiple of STALL_EVERY_S, so replicas take turns
 //
 // GET / answers "ok <hostname> <VERSION>\n"; GET /healthz answers "ok".
 package main
@@ -64,6 +68,8 @@ func main() {
 		every:  time.Duration(envInt("STALL_EVERY_S", 0)) * time.Second,
 		length: envMillis("STALL_FOR_MS"),
 		minRPS: int64(envInt("STALL_MIN_RPS", 5)),
+		slot:   time.Duration(envInt("STALL_SLOT_S", 0)) * time.Second,
+		index:  ordinal(hostname),
 	}
 
 	mux := http.NewServeMux()
@@ -172,6 +178,8 @@ func handleSignals(srv *http.Server, a *app, drain os.Signal, drained chan<- str
 type staller struct {
 	every, length time.Duration
 	minRPS        int64
+	slot          time.Duration // > 0: stalls on the wall clock, replica `index` in slot `index`
+	index         int
 
 	requests atomic.Int64 // requests to / in the current second
 	lastRPS  atomic.Int64 // requests to / in the last full second
@@ -204,7 +212,13 @@ func (s *staller) run() {
 			s.lastRPS.Store(s.requests.Swap(0))
 		}
 	}()
-	time.Sleep(rand.N(s.every))
+	if s.slot > 0 {
+		phase := time.Duration(s.index) * s.slot
+		since := time.Since(time.Unix(0, 0).Add(phase)) % s.every
+		time.Sleep(s.every - since)
+	} else {
+		time.Sleep(rand.N(s.every))
+	}
 	tick := time.NewTicker(s.every)
 	for {
 		if rps := s.lastRPS.Load(); rps >= s.minRPS {
@@ -228,6 +242,16 @@ func (s *staller) stall(rps int64) {
 	s.mu.Unlock()
 	close(end)
 	log.Print("stall end")
+}
+
+// ordinal is the number after the last '-' of a StatefulSet pod's hostname (0 otherwise).
+func ordinal(hostname string) int {
+	i := strings.LastIndex(hostname, "-")
+	n, err := strconv.Atoi(hostname[i+1:])
+	if i < 0 || err != nil {
+		return 0
+	}
+	return n
 }
 
 func drainSignal() os.Signal {
