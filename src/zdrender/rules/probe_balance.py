@@ -5,7 +5,12 @@ gives up as fast as readiness (or faster), a traffic spike or a slow dependency 
 only needed a breather, and the restarts pile more load on the survivors. So a container's liveness
 probe is made slower than its readiness probe: a longer period, a longer failure window, a timeout
 at least as long, and no judging before readiness could have given up at start-up (or a startupProbe
-that covers that time). Values are only ever raised. Only main containers are judged: the probes of
+that covers that time), and never a restart on a single failed check: from the first failed check to
+the restart takes (failureThreshold - 1) x periodSeconds, so with a failureThreshold of 1 one slow
+answer restarts the container whatever the period (measured on a real node: with liveness identical to
+readiness at failureThreshold 1, 3.5 s stalls under load restarted containers 6 times in 45 s; with
+only the period doubled, still 3 times; with failureThreshold 2 as well, never; docs/proof.md, probes).
+Values are only ever raised. Only main containers are judged: the probes of
 known sidecars (Envoy, istio-proxy, Cloud SQL proxy, ...) are tuned by their vendors. Jobs and
 CronJobs are skipped: their pods take no traffic, so readiness decides nothing there.
 """
@@ -53,6 +58,7 @@ KNOBS = (
     ),
 )
 KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Rollout"})
+MIN_LIVENESS_FAILURES = 2  # a single slow answer must never restart the container
 
 
 def _port(value: Any, container: Container) -> Any:
@@ -105,6 +111,9 @@ def balanced_liveness(live: Probe, ready: Probe, has_startup: bool, settings: An
             f">= {settings['probe-window-factor']} x readiness's {ready_window}s)"
         )
         timing["failureThreshold"] = threshold
+    if timing["failureThreshold"] < MIN_LIVENESS_FAILURES:
+        reasons.append(f"failureThreshold {timing['failureThreshold']} -> {MIN_LIVENESS_FAILURES} (one failed check must not restart it)")
+        timing["failureThreshold"] = MIN_LIVENESS_FAILURES
     if timing["timeoutSeconds"] < ready["timeoutSeconds"]:
         reasons.append(f"timeoutSeconds {timing['timeoutSeconds']} -> {ready['timeoutSeconds']} (readiness's)")
         timing["timeoutSeconds"] = ready["timeoutSeconds"]
