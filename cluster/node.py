@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -27,13 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KUBERNETES_VERSION = "1.34.4"
+# containerd from the Go module proxy, not Debian's 1.6: Kubernetes 1.34 supports containerd 1.7+, and
+# lifecycle.stopSignal reaches the container only through runtimes that pass it on (containerd 2.3+: 2.2.9
+# still sent the image's signal, as Debian 12's 1.6.20 does: measured, the stop-signal scenario failed alike).
+CONTAINERD_VERSION = "2.3.7"
+CONTAINERD_COMMANDS = ("containerd", "containerd-shim-runc-v2", "ctr")
 # kubectl too: the one on PATH may be older than the node (the version skew policy allows one minor).
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 # The order matters for `down`: dependants first.
 PROCESSES = ("kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd", "containerd")
 DEBIAN_PACKAGES = {
     # binary or file that proves the package is there -> Debian package
-    "containerd": "containerd",
     "runc": "runc",
     "/usr/lib/cni/bridge": "containernetworking-plugins",
     "iptables": "iptables",
@@ -65,6 +70,10 @@ class Paths:
     @property
     def kube_bin(self) -> Path:
         return self.cache / f"kubernetes-v{KUBERNETES_VERSION}" / "bin"
+
+    @property
+    def containerd_bin(self) -> Path:
+        return self.cache / f"containerd-v{CONTAINERD_VERSION}" / "bin"
 
     @property
     def kubeconfig(self) -> Path:
@@ -118,7 +127,7 @@ class Steps:
 
 
 def sh(*argv: str | os.PathLike[str], check: bool = True, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         raise NodeError(f"`{' '.join(str(a) for a in argv)}` exited {proc.returncode}: {' | '.join(tail)}")
@@ -195,25 +204,47 @@ def ensure_kubernetes(paths: Paths) -> str:
     return f"v{KUBERNETES_VERSION} built into {paths.kube_bin}"
 
 
+def ensure_containerd(paths: Paths) -> str:
+    """containerd, its runc shim and ctr, `go install`ed at a pinned version (no cgo: no btrfs/devmapper/zfs snapshotters)."""
+    bin_dir = paths.containerd_bin
+    stamp = bin_dir.parent / "stamp.json"
+    spec = {"version": CONTAINERD_VERSION, "go": sh("go", "env", "GOVERSION").stdout.strip()}
+    if stamp.exists() and json.loads(stamp.read_text()) == spec and all((bin_dir / c).exists() for c in CONTAINERD_COMMANDS):
+        return f"v{CONTAINERD_VERSION} cached in {bin_dir}"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GOTOOLCHAIN="local", CGO_ENABLED="0", GOBIN=str(bin_dir))
+    ldflags = f"-s -w -X github.com/containerd/containerd/v2/version.Version=v{CONTAINERD_VERSION}"
+    packages = [f"github.com/containerd/containerd/v2/cmd/{c}@v{CONTAINERD_VERSION}" for c in CONTAINERD_COMMANDS]
+    sh("go", "install", "-trimpath", "-tags", "no_btrfs no_devmapper no_zfs", "-ldflags", ldflags, *packages, env=env, cwd=bin_dir, timeout=3600)
+    stamp.write_text(json.dumps(spec))
+    return f"v{CONTAINERD_VERSION} built into {bin_dir}"
+
+
 # -- configuration -----------------------------------------------------------------------------------
 def write_containerd_config(paths: Paths) -> None:
-    text = sh("containerd", "config", "default").stdout
-    replacements = {
-        'root = "/var/lib/containerd"': f'root = "{paths.state}/containerd"',
-        'state = "/run/containerd"': f'state = "{paths.state}/run/containerd-state"',
-        'address = "/run/containerd/containerd.sock"': f'address = "{paths.containerd_socket}"',
-        'sandbox_image = "registry.k8s.io/pause:3.6"': 'sandbox_image = "localhost/zdrender-test/pause:1"',
-        'bin_dir = "/opt/cni/bin"': 'bin_dir = "/usr/lib/cni"',
-        'conf_dir = "/etc/cni/net.d"': f'conf_dir = "{paths.state}/cni"',
-        # This machine's root lacks CAP_SYS_RESOURCE: lowering the pause container's oom_score_adj
-        # (-998) makes runc fail every sandbox ("can't get final child's PID from pipe: EOF").
-        "restrict_oom_score_adj = false": "restrict_oom_score_adj = true",
-    }
-    for old, new in replacements.items():
-        if old not in text:
-            raise NodeError(f"containerd's default config has no `{old}`: this containerd version is not supported by the harness")
-        text = text.replace(old, new, 1)
-    (paths.state / "containerd.toml").write_text(text)
+    """Only what differs from containerd's defaults, and no `imports` of /etc/containerd/conf.d."""
+    (paths.state / "containerd.toml").write_text(
+        f"""version = 3
+root = '{paths.state}/containerd'
+state = '{paths.state}/run/containerd-state'
+imports = []
+
+[grpc]
+  address = '{paths.containerd_socket}'
+
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  sandbox = 'localhost/zdrender-test/pause:1'
+
+[plugins.'io.containerd.cri.v1.runtime']
+  # This machine's root lacks CAP_SYS_RESOURCE: lowering the pause container's oom_score_adj
+  # (-998) makes runc fail every sandbox ("can't get final child's PID from pipe: EOF").
+  restrict_oom_score_adj = true
+
+[plugins.'io.containerd.cri.v1.runtime'.cni]
+  bin_dirs = ['/usr/lib/cni']  # Debian's containernetworking-plugins
+  conf_dir = '{paths.state}/cni'
+"""
+    )
     (paths.state / "cni").mkdir(parents=True, exist_ok=True)
     (paths.state / "cni" / "10-zdrender-bridge.conflist").write_text(
         json.dumps(
@@ -325,7 +356,7 @@ def running_pid(paths: Paths, name: str) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    binary = name if name in ("etcd", "containerd") else str(paths.kube_bin / name)
+    binary = {"etcd": "etcd", "containerd": str(paths.containerd_bin / "containerd")}.get(name, str(paths.kube_bin / name))
     return pid if cmdline.split(b"\0", 1)[0].endswith(binary.encode()) else None
 
 
@@ -334,8 +365,10 @@ def start(paths: Paths, name: str, argv: list[str]) -> str:
         return f"already running (pid {pid})"
     paths.pids.mkdir(parents=True, exist_ok=True)
     paths.logs.mkdir(parents=True, exist_ok=True)
+    # containerd finds its shim on PATH.
+    env = dict(os.environ, PATH=f"{paths.containerd_bin}:{os.environ.get('PATH', '')}")
     with open(paths.logs / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     _pid_file(paths, name).write_text(str(proc.pid))
     return f"pid {proc.pid}"
 
@@ -354,26 +387,27 @@ def wait_for(what: str, check, timeout: float, paths: Paths, logs: tuple[str, ..
 
 
 def kubectl(paths: Paths, *args: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(paths.kube_bin / "kubectl"), f"--kubeconfig={paths.kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(paths.kube_bin / "kubectl"), f"--kubeconfig={paths.kubeconfig}", *args], input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise NodeError(f"kubectl {' '.join(args)}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
     return proc
 
 
 def ctr(paths: Paths, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return sh("ctr", "--address", paths.containerd_socket, "-n", "k8s.io", *args, check=check, timeout=120)
+    return sh(paths.containerd_bin / "ctr", "--address", paths.containerd_socket, "-n", "k8s.io", *args, check=check, timeout=120)
 
 
 # -- up / down ---------------------------------------------------------------------------------------------
 def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
     """Bring the node up (each step skipped when already done) and return where its kubeconfig lives."""
-    from . import images  # noqa: PLC0415  (images imports this module)
+    from . import images
 
     paths = paths or default_paths()
     steps = Steps(quiet)
     if os.geteuid() != 0:
         raise NodeError("the node needs root (containerd, iptables, mounts): run as root")
     steps.run("Debian packages", ensure_packages)
+    steps.run(f"containerd v{CONTAINERD_VERSION}", ensure_containerd, paths)
     steps.run(f"Kubernetes v{KUBERNETES_VERSION} binaries", ensure_kubernetes, paths)
     steps.run("test app images", images.ensure_images, paths)
     paths.state.mkdir(parents=True, exist_ok=True)
@@ -385,7 +419,7 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
         steps.run("component configs", write_component_configs, paths)
         (paths.state / "node.json").write_text(json.dumps({"ip": ip, "hostname": hostname}))
     logs = paths.logs
-    steps.run("containerd", start, paths, "containerd", ["containerd", "--config", str(paths.state / "containerd.toml")])
+    steps.run("containerd", start, paths, "containerd", [str(paths.containerd_bin / "containerd"), "--config", str(paths.state / "containerd.toml")])
     steps.run("etcd", start, paths, "etcd", [
         "etcd", "--data-dir", str(paths.state / "etcd"), "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
         "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster", "default=http://127.0.0.1:2380",
@@ -432,13 +466,16 @@ def is_up(paths: Paths | None = None) -> bool:
 def set_sysctls(paths: Paths) -> str:
     if not Path("/proc/sys/net/bridge").exists():
         sh("modprobe", "br_netfilter", check=False)
+    saved_file = paths.state / "sysctls.json"
+    if saved_file.exists():  # an earlier `up` that did not finish already changed them: keep the originals
+        return "already set"
     saved = {}
     for key, value in SYSCTLS.items():
         proc = sh("sysctl", "-n", key, check=False)
         if proc.returncode == 0:
             saved[key] = proc.stdout.strip()
             sh("sysctl", "-qw", f"{key}={value}")
-    (paths.state / "sysctls.json").write_text(json.dumps(saved))
+    saved_file.write_text(json.dumps(saved))
     return ", ".join(f"{k}={v}" for k, v in SYSCTLS.items())
 
 
@@ -483,7 +520,7 @@ def unmount_all(paths: Paths) -> str:
     mounts = []
     for line in Path("/proc/mounts").read_text().splitlines():
         target = line.split()[1]
-        if target.startswith(str(paths.state) + "/") or target.startswith("/run/netns/cni-") or target.startswith("/var/run/netns/cni-"):
+        if target.startswith((str(paths.state) + "/", "/run/netns/cni-", "/var/run/netns/cni-")):
             mounts.append(target)
     for target in sorted(mounts, reverse=True):
         sh("umount", "-l", target, check=False)
@@ -496,16 +533,18 @@ def clean_network(paths: Paths) -> str:
     if (paths.kube_bin / "kube-proxy").exists():
         sh(paths.kube_bin / "kube-proxy", "--cleanup", check=False, timeout=60)
     sh("ip", "link", "del", "zdr0", check=False)
-    # The bridge plugin's masquerade chains (CNI-<hash>) and portmap's chains reference pods that are gone.
+    # Left after kube-proxy's own cleanup: the bridge plugin's masquerade chains (CNI-<hash>), portmap's,
+    # and the kubelet's canary and firewall chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY). The machine ran
+    # no Kubernetes before `up` (the harness refuses to share one), so every KUBE-/CNI- chain is ours.
     removed = 0
-    for table in ("nat", "filter"):
+    for table in ("nat", "filter", "mangle"):
         rules = sh("iptables-save", "-t", table, check=False).stdout.splitlines()
         for rule in rules:
-            if rule.startswith("-A ") and ("CNI-" in rule or "zdrender" in rule):
-                if sh("iptables", "-t", table, "-D", *rule[3:].split(), check=False).returncode == 0:
-                    removed += 1
+            ours = rule.startswith("-A ") and ("CNI-" in rule or "KUBE-" in rule or "zdrender" in rule)
+            if ours and sh("iptables", "-t", table, "-D", *shlex.split(rule[3:]), check=False).returncode == 0:
+                removed += 1
         for rule in rules:
-            if rule.startswith(":CNI-"):
+            if rule.startswith((":CNI-", ":KUBE-")):
                 chain = rule[1:].split()[0]
                 sh("iptables", "-t", table, "-F", chain, check=False)
                 sh("iptables", "-t", table, "-X", chain, check=False)

@@ -40,7 +40,7 @@ class Scenario:
     zdrender_args: tuple[str, ...] = ()
     action: str = "upgrade"  # upgrade | steady (load only, no rollout) | delete (delete one pod under load)
     rps: int = 100
-    seconds: int = 30
+    seconds: int = 20
     action_at: float = 3.0
     timeout_s: float = 5.0
     # What a run must show: the run without zdrender fails in the way the rule predicts, the run with it does not.
@@ -105,7 +105,7 @@ SCENARIOS: dict[str, Scenario] = {
                 },
             },
             action="steady",
-            seconds=45,
+            seconds=40,
             expect_restarts_without=True,
         ),
         Scenario(
@@ -143,7 +143,7 @@ SCENARIOS: dict[str, Scenario] = {
             "the shell as PID 1 ignores SIGTERM, so the pod always takes its whole grace period and dies by SIGKILL",
             {"replicas": 2, "image": "localhost/zdrender-test/shell-app:1", "app": {"command": ["/bin/sh", "-c", "/web; echo web stopped"]}},
             action="delete",
-            seconds=45,
+            seconds=40,
             expect_failures_without=False,
         ),
         Scenario(
@@ -152,7 +152,7 @@ SCENARIOS: dict[str, Scenario] = {
             "prestop-sleep",
             "Recreate stops every old pod before a new one starts: an outage whatever the hooks",
             {"replicas": 1, "strategy": {"type": "Recreate"}},
-            seconds=40,
+            seconds=25,
         ),
         Scenario(
             "recreate-eviction",
@@ -161,7 +161,7 @@ SCENARIOS: dict[str, Scenario] = {
             "the pod stops serving at once while its replacement is still starting",
             {"replicas": 1, "strategy": {"type": "Recreate"}},
             action="delete",
-            seconds=40,
+            seconds=25,
         ),
         Scenario(
             "statefulset",
@@ -169,7 +169,7 @@ SCENARIOS: dict[str, Scenario] = {
             "prestop-sleep",
             "the only pod is deleted before its successor exists: an outage whatever the hooks",
             {"replicas": 1, "kind": "StatefulSet"},
-            seconds=40,
+            seconds=25,
         ),
     )
 }
@@ -207,7 +207,7 @@ class Helm:
             for arg in (f"--kube-version={KUBE_VERSION}", *zdrender):
                 argv += ["--post-renderer-args", arg]
         env = dict(os.environ, HELM_CONFIG_HOME=str(self.home / "config"), HELM_CACHE_HOME=str(self.home / "cache"), HELM_DATA_HOME=str(self.home / "data"))
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, check=False)
         if proc.returncode != 0:
             raise NodeError(f"helm {args[0]} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
         return proc
@@ -232,14 +232,14 @@ def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- one run -------------------------------------------------------------------------------------------------
-def wait_serving(url: str, timeout: float = 60) -> None:
+def wait_serving(url: str, request_timeout: float, timeout: float = 60) -> None:
     """Until the Service answers through kube-proxy's rules (they trail the endpoints by up to a second)."""
     import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            with urllib.request.urlopen(url, timeout=request_timeout) as resp:
                 if resp.status == 200:
                     return
         except OSError:
@@ -261,14 +261,14 @@ def zdrender_view(scenario: Scenario, values: dict[str, Any], helm: Helm) -> tup
     """What `zdrender check` says about the rendered chart, and the paths its patch changes."""
     rendered = helm("template", "web", str(CHART), *set_args(values)).stdout
     args = [f"--kube-version={KUBE_VERSION}", *scenario.zdrender_args]
-    check = subprocess.run([zdrender_binary(), *args, "check", "--format", "json", "-"], input=rendered, capture_output=True, text=True, timeout=60)
+    check = subprocess.run([zdrender_binary(), "check", "--format", "json", *args, "-"], input=rendered, capture_output=True, text=True, timeout=60, check=False)
     findings = []
     try:
         for f in json.loads(check.stdout).get("findings", []):
             findings.append(f"{f.get('severity')} {f.get('rule')}: {f.get('message')}")
     except (json.JSONDecodeError, AttributeError):
         findings.append(check.stdout.strip() or check.stderr.strip())
-    explain = subprocess.run([zdrender_binary(), *args, "explain", "-"], input=rendered, capture_output=True, text=True, timeout=60)
+    explain = subprocess.run([zdrender_binary(), "explain", *args, "-"], input=rendered, capture_output=True, text=True, timeout=60, check=False)
     patch_paths = []
     try:
         for doc in json.loads(explain.stdout):
@@ -291,7 +291,7 @@ def run_once(paths: Paths, scenario: Scenario, variant: str) -> Run:
         helm("install", "web", str(CHART), "--wait", "--timeout", "120s", *set_args(values), zdrender=zd)
         ip = kubectl(paths, "get", "svc", "web", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
         url = f"http://{ip}/"
-        wait_serving(url)
+        wait_serving(url, scenario.timeout_s)
         node.sh("conntrack", "-F", check=False)
         time.sleep(0.5)
         before_restarts = restarts(paths, namespace)
@@ -307,7 +307,7 @@ def run_once(paths: Paths, scenario: Scenario, variant: str) -> Run:
                 if scenario.action == "upgrade":
                     helm("upgrade", "web", str(CHART), "--wait", "--timeout", "180s", *set_args(merged(values, {"version": "2"})), zdrender=zd)
                 elif scenario.action == "delete":
-                    victim = sorted(p["metadata"]["name"] for p in pods(paths, namespace))[0]
+                    victim = min(p["metadata"]["name"] for p in pods(paths, namespace))
                     t0 = time.monotonic()
                     kubectl(paths, "delete", "pod", victim, "-n", namespace, "--wait=true", "--timeout=180s", timeout=200)
                     action_times["termination"] = time.monotonic() - t0

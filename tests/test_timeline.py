@@ -107,6 +107,26 @@ def test_sigkill_cuts_a_drain_that_outlasts_the_grace_period():
     assert spans(term) == [("killed", 25, 30)]
 
 
+def test_a_shell_as_pid_1_serves_until_sigkill_and_drops_nothing():
+    """Measured on the node (cluster scenario shell-entrypoint): the pod takes its whole grace period, no request fails."""
+    term = model.terminate(deployment(container(command=["/bin/sh", "-c", "/web; echo stopped"])), drain=20)
+    (app,) = term.lives
+    assert (app.sigterm, app.exit, term.end) == (30, 30, 30)
+    assert term.risks == [] and any("ignores SIGTERM" in note for note in term.notes)
+    execs = model.terminate(deployment(container(command=["/bin/sh", "-c", "exec /web"])), drain=20)
+    assert spans(execs) == [("not accepting", 0, 5)]
+
+
+def test_an_app_that_drains_on_another_signal_drops_its_in_flight_requests_at_sigterm():
+    """Measured on the node (cluster scenario stop-signal): SIGTERM stops such an app at once; its stopSignal fixes it."""
+    signals = {"example.com/app": "quit"}
+    term = model.terminate(deployment(container(prestop=sleep(10))), drain=20, stop_signals=signals)
+    assert spans(term) == [("killed", 10, 30)] and "drains only on SIGQUIT" in term.risks[0].reason
+    fixed = deployment(container(prestop={"sleep": {"seconds": 10}}) | {"lifecycle": {"preStop": sleep(10), "stopSignal": "SIGQUIT"}})
+    assert model.terminate(fixed, drain=20, stop_signals=signals).risks == []
+    assert model.terminate(deployment(container(prestop=sleep(10))), drain=20, stop_signals={"other/*": "SIGQUIT"}).risks == []
+
+
 def test_a_sleep_past_the_grace_period_is_noted_and_killed():
     term = model.terminate(deployment(container(prestop=sleep(40))), drain=20)
     assert term.lives[0].sigterm == 30 and term.lives[0].killed

@@ -9,7 +9,9 @@ longer one, but a trailing newline, a trap or a redirection defeats that: only `
 Scripts that `trap` TERM handle it themselves; a preStop hook that `kill`s the app works around it.
 Some apps drain on another signal (nginx on SIGQUIT; SIGTERM makes it stop at once): a configured
 image -> signal map sets `lifecycle.stopSignal`, which Kubernetes has only from 1.33 behind the alpha
-ContainerStopSignals feature gate, and only for pods that name their OS (`spec.os.name`).
+ContainerStopSignals feature gate, and only for pods that name their OS (`spec.os.name`). The node's
+runtime must pass it on: containerd 2.3+ does; containerd 2.2 and 1.6 ignore it and send the image's
+stop signal (measured on a real node: docs/proof.md, stop-signal).
 """
 
 from __future__ import annotations
@@ -61,18 +63,28 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
 
 
 # -- shells as PID 1 -----------------------------------------------------------------------------
-def _shell_finding(c: Container) -> Finding | None:
+def swallowed_by_shell(c: Container) -> tuple[str, int, str] | None:
+    """(shell, index of the script in command + args, its last command) when a shell stays PID 1 and
+    never passes SIGTERM on to the app; None when the container receives SIGTERM (as far as the
+    manifest shows: args alone run under the image's entrypoint, which we cannot see)."""
     command = [str(a) for a in as_list(c.raw.get("command"))]
     if not command:
-        return None  # args alone run under the image's entrypoint, which we cannot see
+        return None
     argv = command + [str(a) for a in as_list(c.raw.get("args"))]
     found = shell_script(argv)
     if found is None:
         return None
     shell, index = found
     last = unexeced_command(argv[index])
-    if last is None:
+    return None if last is None else (shell, index, last)
+
+
+def _shell_finding(c: Container) -> Finding | None:
+    swallowed = swallowed_by_shell(c)
+    if swallowed is None:
         return None
+    shell, index, last = swallowed
+    command = as_list(c.raw.get("command"))
     path = f"{c.pointer}/command/{index}" if index < len(command) else f"{c.pointer}/args/{index - len(command)}"
     shown = last if len(last) <= 60 else last[:57] + "..."
     shown = shown if shown.startswith("a loop") else f"`{shown}`"

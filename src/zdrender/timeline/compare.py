@@ -78,8 +78,8 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
                     before.ref,
                     before.namespace,
                     doc.document.number,
-                    model(before, drain=drain, propagation=propagation),
-                    model(after, drain=drain, propagation=propagation),
+                    model(before, drain=drain, propagation=propagation, stop_signals=local.values.get("stop-signals")),
+                    model(after, drain=drain, propagation=propagation, stop_signals=local.values.get("stop-signals")),
                     rules,
                     drain,
                 )

@@ -13,6 +13,13 @@ Termination of one pod, and the assumptions behind it:
   A sleep hook (native `sleep`, `exec: [sleep, N]`, `sh -c "sleep N"`) lasts N seconds. Any other hook
   (an exec script, httpGet) has a duration the model cannot know: it is timed as 0 s, the worst case
   for the risks below, and a note says so.
+- An app whose command is a shell script that does not `exec` it (the signals rule's warning) never
+  gets SIGTERM: the shell as PID 1 ignores it. It keeps serving until SIGKILL at the grace period, when
+  no traffic arrives any more, so it drops nothing but always takes the whole grace period (measured on
+  a real node: the shell-entrypoint scenario of docs/proof.md).
+- An app whose image the `stop-signals` setting maps to another signal (nginx drains on SIGQUIT)
+  stops at once when it gets SIGTERM instead: its in-flight requests are dropped then, unless its
+  `lifecycle.stopSignal` is that signal (measured: the stop-signal scenario of docs/proof.md).
 - An app stops accepting new connections at SIGTERM and then drains its in-flight requests for the
   drain budget (`drain`, the `drain-seconds` setting) before it exits.
 - A sidecar in `containers` (a known proxy or helper, see workload.KNOWN_SIDECARS) exits at its SIGTERM:
@@ -58,8 +65,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..rules.signals import image_matches, signal_name, swallowed_by_shell
+from ..settings import SettingsError
 from ..workload import Container, Workload, as_dict, as_list
 
 DEFAULT_PROPAGATION = 5.0
@@ -144,18 +154,29 @@ class Termination:
         return _covered([(r.start, r.end) for r in self.risks])
 
 
-def terminate(workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION) -> Termination:
-    """The shutdown of one pod of `workload`, deleted at t = 0."""
+def terminate(
+    workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION, stop_signals: Mapping[str, str] | None = None
+) -> Termination:
+    """The shutdown of one pod of `workload`, deleted at t = 0; `stop_signals` maps image patterns to
+    the signal those images drain on (the signals rule's setting)."""
     grace = workload.grace_period
     notes: list[str] = []
     apps = workload.main_containers
     any_app_port = any(c.ports for c in apps)
     lives: list[Life] = []
+    abrupt: list[Risk] = []
     for c in workload.containers:
         hook, prestop = _hook(c, notes, grace)
         sigterm = min(prestop, grace)
         role = "sidecar" if c.sidecar else "app"
         done = sigterm + (drain if role == "app" else own_drain(c))
+        if role == "app" and swallowed_by_shell(c):
+            notes.append(f"{c.name}: a shell as PID 1 ignores SIGTERM: it serves until SIGKILL at {grace}s")
+            sigterm = done = float(grace)
+        elif role == "app" and (wanted := _drain_signal(c, stop_signals or {})):
+            notes.append(f"{c.name}: drains on {wanted}, but gets SIGTERM, which stops it at once")
+            abrupt.append(Risk("killed", c.name, sigterm, sigterm + drain, f"SIGTERM at {_s(sigterm)} stops {c.name} at once: it drains only on {wanted}"))
+            done = sigterm
         receives = bool(c.ports) or (role == "app" and not any_app_port)
         lives.append(Life(c.name, role, receives, hook, 0.0, sigterm, min(done, grace), done, role != "app" and _is_proxy(c)))
     apps_gone = max([life.exit for life in lives], default=0.0)
@@ -170,7 +191,20 @@ def terminate(workload: Workload, *, drain: float, propagation: float = DEFAULT_
         if life.killed and life.is_sidecar:
             notes.append(f"{life.name}: SIGKILL at {grace}s ends it {_s(life.done - grace)} before it is done")
     _mesh_notes(workload, notes)
-    return Termination(propagation, grace, lives, _risks(lives, propagation, grace), notes)
+    return Termination(propagation, grace, lives, _risks(lives, propagation, grace) + abrupt, notes)
+
+
+def _drain_signal(c: Container, stop_signals: Mapping[str, str]) -> str | None:
+    """The signal c's image drains on when the kubelet would send it SIGTERM instead, else None."""
+    for pattern, value in stop_signals.items():
+        if image_matches(pattern, c.image):
+            try:
+                wanted = signal_name(str(value), pattern)
+            except SettingsError:
+                return None
+            stop = str(c.lifecycle.get("stopSignal") or "SIGTERM")
+            return wanted if wanted not in ("SIGTERM", stop) else None
+    return None
 
 
 def _hook(c: Container, notes: list[str], grace: int) -> tuple[str, float]:
@@ -516,8 +550,8 @@ class Timeline:
     rollout: Rollout | None
 
 
-def model(workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION) -> Timeline:
-    termination = terminate(workload, drain=drain, propagation=propagation)
+def model(workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION, stop_signals: Mapping[str, str] | None = None) -> Timeline:
+    termination = terminate(workload, drain=drain, propagation=propagation, stop_signals=stop_signals)
     return Timeline(workload.ref, termination, rollout(workload, pod_gone=termination.end))
 
 
