@@ -29,6 +29,9 @@ DOCS = ROOT / "docs"
 # Seconds kube-proxy keeps routing to a deleted pod on this node: its endpoint and iptables updates
 # land within about a second (measured: the failures of the prestop-sleep scenario span ~1-2 s).
 NODE_PROPAGATION = 1.0
+# Seconds the test app takes to drain: its requests are short, so Shutdown returns at once (a deleted
+# pod was gone 0.8 s after deletion in recreate-eviction); the model's default is the 20 s budget.
+NODE_DRAIN = 1.0
 
 
 @dataclass
@@ -54,7 +57,7 @@ def predict(scenario: Scenario, variant: str) -> Prediction | None:
     ).stdout
     assignments = [scenario.zdrender_args[i + 1] for i, a in enumerate(scenario.zdrender_args) if a == "--set"]
     settings = settings_from_args(KUBE_VERSION, assignments, None)
-    for c in compare(rendered, settings, propagation=NODE_PROPAGATION):
+    for c in compare(rendered, settings, propagation=NODE_PROPAGATION, drain=NODE_DRAIN):
         if c.ref.endswith("/web"):
             timeline = c.before if variant == "without" else c.after
             t, r = timeline.termination, timeline.rollout

@@ -127,6 +127,18 @@ def test_an_app_that_drains_on_another_signal_drops_its_in_flight_requests_at_si
     assert model.terminate(deployment(container(prestop=sleep(10))), drain=20, stop_signals={"other/*": "SIGQUIT"}).risks == []
 
 
+def test_a_recreate_outage_starts_at_sigterm_and_a_sleep_only_moves_it():
+    """Measured on the node (cluster scenarios recreate, statefulset): kube-proxy serves the terminating pod
+    while none is ready, so the outage runs from SIGTERM to the new pod's readiness, as long with a sleep."""
+    probe = {"readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}}
+    for kind, strategy in (("Deployment", {"type": "Recreate"}), ("StatefulSet", None)):
+        plain = model.model(deployment(container(**probe), kind=kind, strategy=strategy), drain=1)
+        slept = model.model(deployment(container(prestop=sleep(10), **probe), kind=kind, strategy=strategy), drain=1)
+        assert plain.rollout and slept.rollout
+        assert plain.rollout.empty_seconds == slept.rollout.empty_seconds == 2, kind  # 1 s to go + 1 s to be ready
+        assert slept.rollout.duration == plain.rollout.duration + 10
+
+
 def test_a_sleep_past_the_grace_period_is_noted_and_killed():
     term = model.terminate(deployment(container(prestop=sleep(40))), drain=20)
     assert term.lives[0].sigterm == 30 and term.lives[0].killed
@@ -353,7 +365,7 @@ def test_terminal_fits_80_columns_without_colour(demo, cloudsql):
     text = terminal.to_text([*demo.values(), cloudsql])
     assert "\x1b[" not in text
     assert max(len(line) for line in text.splitlines()) <= 80
-    assert "! 0s–5s (5s) not accepting" in text and "NONE ready for 10s" in text
+    assert "! 0s–5s (5s) not accepting" in text and "NONE serving for 10s" in text
     assert "sidecar gone" in text
     narrow = terminal.to_text([cloudsql], width=60)
     assert max(len(line) for line in narrow.splitlines()) <= 60
@@ -373,7 +385,7 @@ def test_svg_is_xml_with_lanes_risks_and_capacity(demo, cloudsql):
     assert "20 s · app" in texts and "5 s · app" in texts  # Cloud SQL before: the risk windows, in seconds
     assert "✓ no dropped-request window" in texts
     assert any(t.startswith("SIGKILL 30 s") for t in texts)
-    assert "lowest 0/1 ready · NONE ready for 10s · done in 10s" in texts
+    assert "lowest 0/1 ready · NONE serving for 10s · done in 10s" in texts
     red = [r for r in root.iter(f"{ns}rect") if r.get("fill") == svg.COLORS["risk"]]
     assert len(red) >= 3
     assert len(list(root.iter(f"{ns}polyline"))) == 8  # ready and pods, before and after, two workloads

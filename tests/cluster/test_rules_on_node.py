@@ -9,6 +9,7 @@ import pytest
 from node_support import node_paths  # noqa: F401  (the session's node)
 
 from cluster import node
+from cluster.proof import predict
 from cluster.scenarios import SCENARIOS, Run, run_once, save
 
 pytestmark = pytest.mark.cluster
@@ -17,11 +18,19 @@ DROPPING = ["prestop-sleep", "ingress-controller", "sidecar", "native-sidecar", 
 
 
 def both(paths: node.Paths, sid: str) -> tuple[Run, Run]:
+    """Both runs of a scenario; where a pod is deleted or rolled, `zdrender timeline`'s model must agree
+    with the node on whether requests drop (its window of dropped requests is empty exactly when none failed)."""
     runs = []
     for variant in ("without", "with"):
         run = run_once(paths, SCENARIOS[sid], variant)
         save(run)
         runs.append(run)
+    if SCENARIOS[sid].action != "steady":  # the model has no probes: it predicts rollouts and deletions
+        for run in runs:
+            predicted = predict(SCENARIOS[sid], run.variant)
+            assert predicted is not None and predicted.drops == (run.failed > 0), (
+                f"timeline model and node disagree: model {predicted}, {explain(run)}"
+            )
     return runs[0], runs[1]
 
 

@@ -40,7 +40,9 @@ def matches(ref: str, wanted: str) -> bool:
     return kind.lower() == wanted_kind.lower() and name == wanted_name
 
 
-def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPAGATION) -> list[Comparison]:
+def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPAGATION, drain: float | None = None) -> list[Comparison]:
+    """`drain`, when given, is how long the apps really take to drain, instead of the drain budget
+    (the `drain-seconds` setting, the worst case); it changes the model only, not the patches."""
     import jsonpatch
     import jsonpointer
 
@@ -69,7 +71,7 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
             after = Workload(jsonpointer.resolve_pointer(after_data, before.pointer), before.pointer, after_context, extra)
             if not (before.serving or after.serving):
                 continue
-            drain = local.values.get("drain-seconds", DEFAULT_DRAIN)
+            budget = local.values.get("drain-seconds", DEFAULT_DRAIN) if drain is None else drain
             rules = sorted(
                 {f.rule for f in doc.findings if f.fixed and f.kind == before.kind and f.name == before.name and f.rule != "engine"}
             )
@@ -78,10 +80,10 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
                     before.ref,
                     before.namespace,
                     doc.document.number,
-                    model(before, drain=drain, propagation=propagation, stop_signals=local.values.get("stop-signals")),
-                    model(after, drain=drain, propagation=propagation, stop_signals=local.values.get("stop-signals")),
+                    model(before, drain=budget, propagation=propagation, stop_signals=local.values.get("stop-signals")),
+                    model(after, drain=budget, propagation=propagation, stop_signals=local.values.get("stop-signals")),
                     rules,
-                    drain,
+                    budget,
                 )
             )
     return comparisons

@@ -58,7 +58,10 @@ Rolling update, and its assumptions:
   container's readiness probe, after its startup probe's `initialDelaySeconds + periodSeconds`; the
   slowest container wins; no probe: ready at once); image pulls and scheduling take no time. It is
   available to the controller `minReadySeconds` later. Ready capacity counts ready pods that are not
-  terminating: a pod leaves it the moment the controller deletes it.
+  terminating: a pod leaves it the moment the controller deletes it. When no pod is ready, kube-proxy
+  sends traffic to terminating pods that still accept it, so a Recreate update or a 1-replica
+  StatefulSet serves nothing only from the old pod's SIGTERM until the new pod is ready: a preStop sleep
+  moves that window later without making it longer (measured on a real node, docs/proof.md).
 """
 
 from __future__ import annotations
@@ -138,6 +141,11 @@ class Termination:
     @property
     def sigkill(self) -> float:
         return float(self.grace)
+
+    @property
+    def accepting(self) -> float:
+        """Until when the pod takes new requests: its first traffic-receiving app stops at SIGTERM."""
+        return min([life.sigterm for life in self.lives if life.receives_traffic and life.role == "app"], default=0.0)
 
     @property
     def end(self) -> float:
@@ -312,6 +320,13 @@ class Step:
     t: float
     ready: int  # ready pods that are not terminating
     pods: int  # pods that are not terminating (ready or not)
+    # Pods that receive traffic: the ready ones, or, when none is ready, terminating pods that still
+    # accept (kube-proxy falls back to serving terminating endpoints; its ProxyTerminatingEndpoints).
+    serving: int = -1  # -1: the same as ready
+
+    def __post_init__(self) -> None:
+        if self.serving < 0:
+            object.__setattr__(self, "serving", self.ready)  # frozen: set once, here
 
 
 @dataclass
@@ -351,13 +366,14 @@ class Rollout:
 
     @property
     def empty_seconds(self) -> float:
-        return self.seconds_below(1)
+        """Seconds in which no pod receives traffic: requests fail (ready or still-accepting terminating pods count)."""
+        return sum(b.t - a.t for a, b in zip(self.steps, self.steps[1:]) if a.serving < 1)
 
     def verdict(self, sep: str = ", ") -> str:
         """How the update went, in words: lowest ready count, time below desired and at zero, duration."""
         parts = [f"lowest {self.lowest}/{self.desired} ready"]
         if self.empty_seconds:
-            parts.append(f"NONE ready for {_s(self.empty_seconds)}")
+            parts.append(f"NONE serving for {_s(self.empty_seconds)}")
         elif self.dip_seconds:
             parts.append(f"below desired for {_s(self.dip_seconds)}")
         return sep.join(parts) + f"{sep}done in {_s(self.duration)}"
@@ -401,10 +417,11 @@ def ready_delay(workload: Workload) -> float:
     return float(max(delays))
 
 
-def rollout(workload: Workload, *, pod_gone: float) -> Rollout | None:
+def rollout(workload: Workload, *, pod_gone: float, accepting: float = 0.0) -> Rollout | None:
     """Ready capacity over a rolling update of `workload`; `pod_gone` is when a deleted pod is gone
-    (Termination.end), which Recreate, StatefulSets and surge-less DaemonSets wait for. None for kinds
-    that do not roll (Pod, ReplicaSet, Job, CronJob), and past MAX_REPLICAS."""
+    (Termination.end), which Recreate, StatefulSets and surge-less DaemonSets wait for; `accepting` is
+    how long a deleted pod still takes requests (Termination.accepting). None for kinds that do not
+    roll (Pod, ReplicaSet, Job, CronJob), and past MAX_REPLICAS."""
     kind, spec = workload.kind, workload.spec
     if kind not in ROLLING_KINDS:
         return None
@@ -422,7 +439,7 @@ def rollout(workload: Workload, *, pod_gone: float) -> Rollout | None:
         if strategy == "OnDelete":
             notes.append("updateStrategy OnDelete: pods are replaced only when someone deletes them")
             return Rollout(strategy, desired, 0, 0, ready_after, min_ready, [Step(0.0, desired, desired)], notes)
-        return _one_by_one(desired, ready_after, min_ready, pod_gone, notes)
+        return _one_by_one(desired, ready_after, min_ready, pod_gone, accepting, notes)
     if kind == "Rollout":
         strategy_spec = as_dict(spec.get("strategy"))
         if "blueGreen" in strategy_spec:
@@ -433,7 +450,7 @@ def rollout(workload: Workload, *, pod_gone: float) -> Rollout | None:
         strategy_spec = as_dict(spec.get("strategy"))
         strategy = str(strategy_spec.get("type") or "RollingUpdate")
         if strategy == "Recreate":
-            return _recreate(desired, ready_after, min_ready, pod_gone, notes)
+            return _recreate(desired, ready_after, min_ready, pod_gone, accepting, notes)
         params = as_dict(strategy_spec.get("rollingUpdate"))
     surge = scaled(params.get("maxSurge"), desired, "25%", round_up=True)
     unavailable = scaled(params.get("maxUnavailable"), desired, "25%", round_up=False)
@@ -476,21 +493,26 @@ def _rolling(strategy: str, desired: int, surge: int, unavailable: int, ready_af
     return Rollout(strategy, desired, surge, unavailable, ready_after, min_ready, steps, notes)
 
 
-def _recreate(desired: int, ready_after: float, min_ready: int, pod_gone: float, notes: list[str]) -> Rollout:
+def _recreate(desired: int, ready_after: float, min_ready: int, pod_gone: float, accepting: float, notes: list[str]) -> Rollout:
     notes.append("Recreate: every old pod goes before any new one starts")
-    steps = [Step(0.0, 0, 0)]
+    steps = [Step(0.0, 0, 0, desired)]  # the old pods serve until they stop accepting
+    _record(steps, Step(accepting, 0, 0))
     _record(steps, Step(pod_gone, 0, desired))
     _record(steps, Step(pod_gone + ready_after, desired, desired))
     _record(steps, Step(pod_gone + ready_after + min_ready, desired, desired))
     return Rollout("Recreate", desired, 0, desired, ready_after, min_ready, steps, notes)
 
 
-def _one_by_one(desired: int, ready_after: float, min_ready: int, pod_gone: float, notes: list[str]) -> Rollout:
+def _one_by_one(desired: int, ready_after: float, min_ready: int, pod_gone: float, accepting: float, notes: list[str]) -> Rollout:
     notes.append("StatefulSet: one pod at a time, each deleted and gone before its replacement starts")
     steps: list[Step] = []
     t = 0.0
     for _ in range(desired):
-        _record(steps, Step(t, desired - 1, desired - 1))
+        if desired == 1:  # the deleted pod is the only one: it serves until it stops accepting
+            _record(steps, Step(t, 0, 0, 1))
+            _record(steps, Step(t + accepting, 0, 0))
+        else:
+            _record(steps, Step(t, desired - 1, desired - 1))
         _record(steps, Step(t + pod_gone, desired - 1, desired))
         _record(steps, Step(t + pod_gone + ready_after, desired, desired))
         t += pod_gone + ready_after + min_ready
@@ -533,7 +555,7 @@ def _compact(steps: list[Step]) -> list[Step]:
     """Drop steps that change nothing, but keep the last one: it marks when the update ends."""
     kept = steps[:1]
     for step in steps[1:-1]:
-        if (step.ready, step.pods) != (kept[-1].ready, kept[-1].pods):
+        if (step.ready, step.pods, step.serving) != (kept[-1].ready, kept[-1].pods, kept[-1].serving):
             kept.append(step)
     if len(steps) > 1:
         kept.append(steps[-1])
@@ -552,7 +574,7 @@ class Timeline:
 
 def model(workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION, stop_signals: Mapping[str, str] | None = None) -> Timeline:
     termination = terminate(workload, drain=drain, propagation=propagation, stop_signals=stop_signals)
-    return Timeline(workload.ref, termination, rollout(workload, pod_gone=termination.end))
+    return Timeline(workload.ref, termination, rollout(workload, pod_gone=termination.end, accepting=termination.accepting))
 
 
 __all__ = ["DEFAULT_PROPAGATION", "Life", "Risk", "Rollout", "Step", "Termination", "Timeline", "model", "rollout", "scaled", "terminate"]
