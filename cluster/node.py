@@ -54,6 +54,10 @@ FEATURE_GATES = "ContainerStopSignals=true"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/24"
 SYSCTLS = {"net.ipv4.ip_forward": "1", "net.bridge.bridge-nf-call-iptables": "1"}
+# Paths the components write whatever they are told: the kubelet's /var/log/containers links and
+# device-plugins folder, libcni's result cache, the shims' socket folder. `down` removes those that
+# `up` created (and, in /var/log/containers, only the links into the node's state).
+HOST_PATHS = ("/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/run/containerd")
 
 
 def cache_root() -> Path:
@@ -413,6 +417,7 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
     paths.state.mkdir(parents=True, exist_ok=True)
     ip, hostname = node_ip(), socket.gethostname().lower()
     if not (paths.state / "node.json").exists():
+        steps.run("host paths that exist before", record_host_paths, paths)
         steps.run("sysctls", set_sysctls, paths)
         steps.run("containerd and CNI config", write_containerd_config, paths)
         steps.run("certificates (openssl)", write_pki, paths, ip, hostname)
@@ -578,7 +583,31 @@ def down(paths: Paths | None = None, quiet: bool = False) -> None:
     steps.run("unmount", unmount_all, paths)
     steps.run("network and iptables", clean_network, paths)
     steps.run("restore sysctls", restore_sysctls, paths)
+    steps.run("host paths the node created", remove_host_paths, paths)
     steps.run(f"remove {paths.state}", shutil.rmtree, paths.state, True)
+
+
+def record_host_paths(paths: Paths) -> str:
+    saved = paths.state / "host-paths.json"
+    if not saved.exists():  # an earlier `up` that did not finish may have created some already
+        saved.write_text(json.dumps([p for p in HOST_PATHS if os.path.lexists(p)]))
+    return ", ".join(json.loads(saved.read_text())) or "none"
+
+
+def remove_host_paths(paths: Paths) -> str:
+    saved = paths.state / "host-paths.json"
+    existed = set(json.loads(saved.read_text())) if saved.exists() else set(HOST_PATHS)
+    removed = []
+    for path in HOST_PATHS:
+        if path not in existed:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    links = Path("/var/log/containers")
+    for link in links.iterdir() if links.is_dir() else []:
+        if link.is_symlink() and os.readlink(link).startswith(str(paths.state) + "/"):
+            link.unlink()
+            removed.append(link.name)
+    return f"{len(removed)} removed"
 
 
 def stop_shims(paths: Paths) -> str:
