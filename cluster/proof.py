@@ -77,7 +77,7 @@ def load_runs(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 def failure_picture(scenario: Scenario, without: dict[str, Any], with_: dict[str, Any]) -> str:
     """An SVG of requests per second, failed ones in red, without zdrender above and with it below."""
-    width, left, right, row, gap, top = 760, 70, 20, 80, 34, 30
+    width, left, right, row, gap, top = 760, 70, 20, 80, 40, 46
     seconds = max(len(without["by_second"]), len(with_["by_second"]), 1)
     peak = max([s.get("sent", 0) for r in (without, with_) for s in r["by_second"]] + [1])
     step = (width - left - right) / seconds
@@ -100,7 +100,7 @@ def failure_picture(scenario: Scenario, without: dict[str, Any], with_: dict[str
                 f'<rect x="{left + a * step:.1f}" y="{y0 - 4}" width="{max((b - a) * step, 1):.1f}" height="3" fill="#1f77b4"/>'
                 f'<text x="{left + a * step:.1f}" y="{y0 - 7}" font-size="10" fill="#1f77b4">{"upgrade" if scenario.action == "upgrade" else scenario.action}</text>'
             )
-        parts.append(f'<text x="{width - right}" y="{y0 + 12}" font-size="11" text-anchor="end">{run["failed"]} of {run["sent"]} failed</text>')
+        parts.append(f'<text x="{width - right}" y="{y0 - 7}" font-size="11" text-anchor="end">{run["failed"]} of {run["sent"]} failed</text>')
     axis_y = top + 2 * row + gap + 14
     for t in range(0, seconds + 1, 5):
         parts.append(f'<text x="{left + t * step:.1f}" y="{axis_y}" font-size="10" text-anchor="middle">{t}s</text>')
@@ -167,7 +167,7 @@ def render_page(runs: dict[tuple[str, str], dict[str, Any]], predictions: dict[t
         if pw and pz:
             rows.append(
                 (
-                    "timeline model: drop window per deleted pod / rollout with no ready pod",
+                    "timeline model (`zdrender timeline`): drop window per deleted pod / rollout seconds with no serving pod",
                     f"{pw.risk_seconds:g}s / {pw.empty_seconds:g}s",
                     f"{pz.risk_seconds:g}s / {pz.empty_seconds:g}s",
                 )
