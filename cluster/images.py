@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ IMAGES: dict[str, dict[str, str]] = {
     "shell-app:1": {"web": "app:web", "bin/sh": f"host:{BUSYBOX}"},
 }
 ENTRYPOINTS = {"pause:1": ["/pause"], "app:1": ["/web"], "shell-app:1": ["/web"]}
+LAYOUT_VERSION = 1  # bump when _layer or _docker_archive change what they write
 
 
 def image_ref(name: str) -> str:
@@ -37,11 +39,13 @@ def image_ref(name: str) -> str:
 
 def _build_dir(paths: Paths) -> Path:
     sources = [p for p in APPS.rglob("*") if p.is_file() and p.suffix in (".go", ".mod", ".sum")]
-    key = fingerprint(*sources, Path(__file__), BUSYBOX)
-    return paths.cache / "test-images" / key
+    layout = json.dumps([IMAGES, ENTRYPOINTS, LAYOUT_VERSION]).encode()
+    return paths.cache / "test-images" / (fingerprint(*sources, BUSYBOX) + hashlib.sha256(layout).hexdigest()[:8])
 
 
 def load_generator(paths: Paths) -> Path:
+    """The host-side load generator, built if its sources changed since the node came up."""
+    ensure_images(paths)
     return _build_dir(paths) / "bin" / "load"
 
 
@@ -59,6 +63,9 @@ def ensure_images(paths: Paths) -> str:
         layer = _layer({dest: Path(src[5:]) if src.startswith("host:") else bin_dir / src[4:] for dest, src in files.items()})
         (out / f"{name.replace(':', '-')}.tar").write_bytes(_docker_archive(image_ref(name), layer, ENTRYPOINTS[name]))
     (out / "done").write_text("")
+    for old in out.parent.iterdir():  # images of older sources
+        if old != out:
+            shutil.rmtree(old, ignore_errors=True)
     return f"built into {out}"
 
 

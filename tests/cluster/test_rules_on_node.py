@@ -14,7 +14,7 @@ from cluster.scenarios import SCENARIOS, Run, run_once, save
 
 pytestmark = pytest.mark.cluster
 
-DROPPING = ["prestop-sleep", "ingress-controller", "sidecar", "native-sidecar", "stop-signal"]
+DROPPING = ["prestop-sleep", "ingress-controller", "sidecar", "native-sidecar", "stop-signal", "recreate-eviction"]
 
 
 def both(paths: node.Paths, sid: str) -> tuple[Run, Run]:
