@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonpatch
 import pytest
 
-from zdrender import patch, stream, yamldoc
-from helpers import render
+from zdrender import patch, pipeline, stream, yamldoc
+from helpers import make_settings, render
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -161,3 +161,17 @@ def test_sibling_sets_under_a_missing_parent_build_on_each_other():
     ops = [ctx.set("/spec/strategy/rollingUpdate/maxSurge", 1), ctx.set("/spec/strategy/rollingUpdate/maxUnavailable", 0)]
     assert jsonpatch.apply_patch(document, ops) == {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}}
     assert document == {"spec": {}}, "the rule's view of the document does not change under it"
+
+
+
+def test_a_reemitted_document_that_differs_from_the_plan_fails_closed(monkeypatch):
+    """Every text zdrender emits is parsed again and compared with the plan, the full re-write included."""
+    aliased = (
+        "--- &root\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: &c\n"
+        "        - {name: app, image: example/app:1, ports: [{containerPort: 80}]}\n      initContainers: *c\n"
+    )
+    assert pipeline.run(aliased, make_settings([])).output.startswith("---\napiVersion: apps/v1\n")  # re-emitted, separator kept
+    monkeypatch.setattr(pipeline, "reemit", lambda text, root, data: text.replace("example/app:1", "example/app:2"))
+    with pytest.raises(pipeline.InputError, match=r"document 1 \(line \d+\): zdrender could not re-write it"):
+        pipeline.run(aliased, make_settings([]))

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from guarantees import check
 from helpers import make_settings
+from zdrender import stream
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
 seconds = st.integers(min_value=0, max_value=120)
@@ -115,3 +116,44 @@ def streams(draw):
 @given(streams(), st.sampled_from(["1.30", "1.28"]))
 def test_guarantees_hold_for_generated_streams(text, version):
     check(text, make_settings([f"--kube-version={version}"]), validate_version=version)
+
+
+# A document whose edit path runs through an alias is re-emitted in full; its root may start on the `---`
+# line itself (an anchor, a tag, a flow mapping). Issue 10: the separator was dropped and the document
+# merged into the one before it, exit 0.
+ALIASED = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: NAME}
+spec:
+  selector: {matchLabels: {app: NAME}}
+  template:
+    metadata: {labels: {app: NAME}}
+    spec:
+      containers: &c
+        - {name: app, image: "example/app:1", ports: [{containerPort: 8080}]}
+      initContainers: *c
+"""
+ALIASED_JSON = (
+    '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "NAME"}, "spec": {"selector": {"matchLabels": '
+    '{"app": "NAME"}}, "template": {"metadata": {"labels": {"app": "NAME"}}, "spec": {"containers": &c [{"name": "app", '
+    '"image": "example/app:1", "ports": [{"containerPort": 8080}]}], "initContainers": *c}}}}\n'
+)
+
+
+@st.composite
+def reemitted_documents(draw):
+    name = draw(names)
+    head = draw(st.sampled_from(["--- &root\n", "--- !!map\n", "--- &root !!map\n", "---\n", "--- # comment\n"]))
+    body = ALIASED.replace("NAME", name)
+    if draw(st.booleans()):
+        head, body = draw(st.sampled_from(["--- ", "--- &root ", "--- !!map "])), ALIASED_JSON.replace("NAME", name)
+    return head + body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(documents(), reemitted_documents()), min_size=2, max_size=5).filter(lambda d: any("&c" in x for x in d)))
+def test_a_reemitted_document_keeps_its_separator(docs):
+    text = "".join(docs)
+    result = check(text, make_settings(["--kube-version=1.30"]))
+    assert any(f.rule == "engine" for d in result.documents for f in d.findings), "the alias must force a re-emit"
+    assert len(stream.split(result.output).documents) >= len(docs)

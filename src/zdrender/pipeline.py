@@ -22,6 +22,8 @@ from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKL
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 _SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
+# A document separator: `---` alone or followed by a blank (then content, a comment, or nothing).
+_SEPARATOR = re.compile(r"---(?=[ \t]|\r?\n|$)")
 _INTERESTING = WORKLOAD_KINDS | CONTEXT_KINDS | LIST_KINDS
 
 
@@ -228,6 +230,15 @@ def _edit(result: DocumentResult, expected: Any) -> str:
     except (patch.PatchError, yamldoc.YAMLError) as err:
         reason = str(err)
     text = reemit(doc.text, result.parsed.root, expected)
+    try:
+        again = yamldoc.load(text)
+    except yamldoc.YAMLError as err:
+        again = err
+    if again != expected:  # fail closed: never emit a re-written document that is not the planned one
+        raise InputError(
+            f"document {doc.number} (line {doc.line}): zdrender could not re-write it without changing more than its patch "
+            f"({reason}); nothing was written; please report this with the document"
+        )
     result.findings.append(
         Finding(
             "engine",
@@ -249,12 +260,17 @@ def reemit(text: str, root: Any, data: Any) -> str:
 
     nl = "\r\n" if "\r\n" in text else "\n"
     start = text.rfind("\n", 0, root.start_mark.index) + 1 if root is not None else len(text)
+    head = text[:start]
+    if root is not None and _SEPARATOR.match(text, start):
+        # The root starts on the `---` line itself (`--- &a`, `--- !!map`, `--- {...}`): keep the separator,
+        # or this document would merge into the one before it.
+        head += "---" + nl
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
     if nl != "\n":
         body = body.replace("\n", nl)
     end_marker = re.search(r"^\.\.\.(?:[ \t].*)?\r?$", text[start:], re.MULTILINE)
     tail = text[start + end_marker.start() :] if end_marker else ""
-    return text[:start] + body + tail
+    return head + body + tail
 
 
 def _append_document(text: str, body: str, nl: str, source: re.Match[str] | None = None) -> str:
