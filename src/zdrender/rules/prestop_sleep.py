@@ -5,6 +5,14 @@ controllers and cloud load balancers still route traffic to it. A short sleep be
 the app serving until they have caught up ("don't stop receiving connections: start draining them").
 Kubernetes >= 1.30 has a native `sleep` action; below it the hook runs `sleep` from the image, which
 distroless and scratch images do not have.
+
+Measured on a real node (docs/proof.md): a 2-replica rolling update dropped 106 of 2,000 requests
+without the sleep, 0 with it. A Recreate Deployment keeps the sleep: its rollout outage (every old pod
+goes before a new one starts) is as long with it, only later, because kube-proxy keeps sending traffic
+to a terminating pod while none is ready; but when its pod is evicted (a node drain) the ReplicaSet
+starts the replacement at once, and the sleep bridged that (106 dropped without, 0 with). For a
+1-replica StatefulSet the successor starts only after the pod is gone, so the sleep neither helps nor
+lengthens the outage.
 """
 
 from __future__ import annotations
