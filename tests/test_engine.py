@@ -175,3 +175,27 @@ def test_a_reemitted_document_that_differs_from_the_plan_fails_closed(monkeypatc
     monkeypatch.setattr(pipeline, "reemit", lambda text, root, data: text.replace("example/app:1", "example/app:2"))
     with pytest.raises(pipeline.InputError, match=r"document 1 \(line \d+\): zdrender could not re-write it"):
         pipeline.run(aliased, make_settings([]))
+
+
+@pytest.mark.parametrize(
+    "prelude, between",
+    [
+        ("%YAML 1.1\n", ""),
+        ("%YAML 1.2\n%TAG !e! tag:example.com,2000:\n", ""),
+        ("", "...\n%YAML 1.1\n"),
+        ("# leading comment\n%YAML 1.1\n", "...\r\n%TAG ! tag:example.com,2000:\r\n"),
+    ],
+)
+def test_directives_before_a_separator_belong_to_the_next_document(prelude, between):
+    """`%YAML` / `%TAG` before a `---` are valid YAML (issue 10): the stream splits where a reader does."""
+    config = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    deployment = (
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: x, ports: [{containerPort: 80}]}]\n"
+    )
+    text = prelude + config + between + deployment
+    parts = [d for d in stream.split(text).documents if d.has_content]
+    assert "".join(d.text for d in stream.split(text).documents) == text and len(parts) == 2
+    assert parts[1].text.startswith(between.split("\n", 1)[-1] if between else "---") and parts[1].kind == "Deployment"
+    result = pipeline.run(text, make_settings(["--kube-version=1.30"]))
+    assert result.output.startswith(prelude + config + between) and "preStop: {sleep: {seconds: 10}}" in result.output

@@ -1,7 +1,7 @@
 """Split a multi-document YAML stream into documents as text, and join it back.
 
-Every byte survives: a document is the exact text from its `---` line (inclusive) up to the next
-`---` line, so leading comments, `# Source:` lines, `--- # comment` separators, `...` end markers,
+Every byte survives: a document is the exact text from its `---` line (inclusive, with the `%YAML` /
+`%TAG` directives just above it) up to the next document, so leading comments, `# Source:` lines, `--- # comment` separators, `...` end markers,
 comment-only documents and CRLF line endings all stay where they were. Splitting is textual because
 YAML forbids a `---` line at column 0 inside any node (it always starts a document), which makes this
 split agree with every YAML parser while costing next to nothing on the documents we never parse.
@@ -75,11 +75,25 @@ def classify(text: str) -> tuple[str | None, str | None, bool, bool]:
     return None, None, True, False
 
 
+def _with_directives(text: str, separator: int) -> int:
+    """Where the document whose `---` is at `separator` starts: before the `%YAML` / `%TAG` directive
+    lines just above it, which belong to it (a plain scalar cannot start with `%`, so a line that does
+    at column 0 before a `---` is a directive)."""
+    start = separator
+    while start > 0:
+        line_start = text.rfind("\n", 0, start - 1) + 1
+        if text.startswith("%", line_start):
+            start = line_start
+        else:
+            break
+    return start
+
+
 def split(text: str) -> Stream:
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    starts = [m.start() for m in _line_starts(_SEPARATOR, text)]
+    starts = [_with_directives(text, m.start()) for m in _line_starts(_SEPARATOR, text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     starts.append(len(text))
