@@ -199,3 +199,33 @@ def test_directives_before_a_separator_belong_to_the_next_document(prelude, betw
     assert parts[1].text.startswith(between.split("\n", 1)[-1] if between else "---") and parts[1].kind == "Deployment"
     result = pipeline.run(text, make_settings(["--kube-version=1.30"]))
     assert result.output.startswith(prelude + config + between) and "preStop: {sleep: {seconds: 10}}" in result.output
+
+
+def test_written_numbers_fit_the_api_types_and_capping_is_said_once():
+    """Issue 10: probe fields are int32, the grace period and sleep seconds int64; past that the API refuses
+    the object. zdrender caps, warns, and a second run changes nothing and fixes nothing."""
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: big\n  annotations:\n"
+        '    zdrender.io/prestop-seconds: "9223372036854775800"\nspec:\n  selector: {matchLabels: {app: big}}\n'
+        "  template:\n    metadata: {labels: {app: big}}\n    spec:\n      containers:\n        - name: app\n          image: x\n"
+        "          ports: [{containerPort: 80}]\n"
+        "          readinessProbe: {tcpSocket: {port: 80}, initialDelaySeconds: 1073741824, periodSeconds: 10}\n"
+        "          livenessProbe: {tcpSocket: {port: 80}}\n"
+    )
+    first = render(text, ["--kube-version=1.34"])
+    out = yamldoc.load(first.output)["spec"]["template"]["spec"]
+    assert out["terminationGracePeriodSeconds"] == 2**63 - 1
+    assert out["containers"][0]["livenessProbe"]["initialDelaySeconds"] == 2**31 - 1
+    assert out["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"] == 9223372036854775800
+    capped = [f.message for d in first.documents for f in d.findings if "capped at" in f.message]
+    assert len(capped) == 2 and any("int64" in m for m in capped) and any("int32" in m for m in capped)
+    second = render(first.output, ["--kube-version=1.34"])
+    assert second.output == first.output
+    assert not [f for d in second.documents for f in d.findings if f.ops], "a capped value is no change the second time"
+
+
+def test_a_generated_name_is_a_dns_subdomain_even_when_cut():
+    from zdrender.rules.disruption_budget import budget_name
+
+    name = budget_name("a" * 243 + "." + "b" * 9)
+    assert len(name) <= 253 and ".-" not in name and name.endswith("-zdrender")

@@ -188,7 +188,14 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 planned = [Finding(rule.ID, "warning", f"not applied: {err}; fix the manifest", path=err.path)]
             except SettingsError as err:  # a setting only a rule can judge (a stop-signals value)
                 raise SettingsError(f"{where}: {err}") from None
+            if ctx.capped:  # numbers past the API's int32/int64, capped by ctx.set
+                why = "; ".join(message for _, message in ctx.capped)
+                planned.append(Finding(rule.ID, "warning", f"{why}; check the values it was computed from", path=ctx.capped[0][0]))
             for finding in planned:
+                if finding.ops:  # a value capped to what is already there (ctx.set) is no change
+                    finding.ops = [op for op in finding.ops if not _already(working, op)]
+                    if not finding.ops:
+                        continue
                 if finding.ops and view.kind in IMMUTABLE_TEMPLATE_KINDS and not local["patch-immutable"]:
                     _hold_back(finding, view.kind)
                 if finding.ops:
@@ -207,6 +214,24 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
         if finding.new_document is not None and original.get("kind") != "ResourceList":
             result.output = _append_document(result.output, finding.new_document, doc.newline, _SOURCE.search(doc.text))
+
+
+def _already(document: Any, op: dict[str, Any]) -> bool:
+    """Does `document` already hold what this add/replace op writes?"""
+    import jsonpointer
+
+    if op["op"] not in ("add", "replace"):
+        return False
+    missing = object()
+    parent_path, _, _ = op["path"].rpartition("/")
+    try:
+        parent = jsonpointer.resolve_pointer(document, parent_path, missing)
+        current = jsonpointer.resolve_pointer(document, op["path"], missing)
+    except jsonpointer.JsonPointerException:
+        return False
+    if op["op"] == "add" and not isinstance(parent, dict):  # an add into a list inserts, whatever is there
+        return False
+    return current is not missing and current == op["value"] and type(current) is type(op["value"])
 
 
 def _hold_back(finding: Finding, kind: str) -> None:

@@ -75,6 +75,7 @@ class RuleContext:
         return workload.grace_period if "grace-period" in self.settings["skip-rules"] else None
 
     _planned: Any = field(default=None, init=False, repr=False)
+    capped: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)  # (path, why) of values `set` capped
 
     def set(self, path: str, value: Any) -> dict[str, Any]:
         """An op making `path` hold `value`, built against the document as this rule's earlier
@@ -86,9 +87,35 @@ class RuleContext:
 
         if self._planned is None:
             self._planned = copy_data(self.document)
+        value = _within_api_range(value, path.rsplit("/", 1)[-1], path, self.capped)
         op = set_op(self._planned, path, value)
         jsonpatch.apply_patch(self._planned, [op], in_place=True)
         return op
+
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+# The integer fields zdrender writes that the API declares int64; every other one (probe timings,
+# replicas, ports, maxSurge) is int32. A value past its type is rejected by the API server.
+INT64_FIELDS = frozenset({"terminationGracePeriodSeconds", "seconds", "activeDeadlineSeconds"})
+
+
+def _within_api_range(value: Any, key: str, path: str, capped: list[tuple[str, str]]) -> Any:
+    """`value` with every integer capped at the largest its API field holds; each cap said in `capped`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        wide = key in INT64_FIELDS
+        cap = INT64_MAX if wide else INT32_MAX
+        if value > cap:
+            capped.append((path, f"{path} would be {value}, more than the API's {'int64' if wide else 'int32'} holds: capped at {cap}"))
+            return cap
+        return value
+    if isinstance(value, dict):
+        return {k: _within_api_range(v, str(k), f"{path}/{k}", capped) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_within_api_range(v, key, f"{path}/{i}", capped) for i, v in enumerate(value)]
+    return value
 
 
 def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:

@@ -65,7 +65,8 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
 
 def budget_name(workload_name: str) -> str:
     # Names are DNS subdomains (253 characters); the suffix says who added it and avoids the chart's own names.
-    return workload_name[: 253 - len(SUFFIX)] + SUFFIX
+    # A cut name must still end in an alphanumeric before the suffix ("a.-zdrender" is no DNS name).
+    return workload_name[: 253 - len(SUFFIX)].rstrip(".-") + SUFFIX
 
 
 def _selector(workload: Workload) -> dict[str, Any] | None:
