@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import yaml
+
 from conftest import ROOT, require
 from lint_support import BROKEN, CLEAN, DATA, WEB, invoke, only
 from zdrender.unidiff import unified
@@ -69,3 +71,48 @@ def test_diff_refuses_a_broken_document_as_render_does():
     result = invoke(["diff", "--exit-code", str(BROKEN)])
     assert (result.exit_code, result.stdout) == (2, "")
     assert "document 2, line 10: did not find expected ',' or ']'" in result.stderr
+
+
+WORKLOAD = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
+    "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: app\n        image: x\n"
+    "        ports: [{containerPort: 80}]"
+)
+
+
+def test_diff_applies_with_patch_for_any_line_ending(tmp_path, monkeypatch):
+    """Issue 10: patch(1) splits lines at LF only; a CR-only stream was one 'line' ("malformed patch")."""
+    tool = shutil.which("patch")
+    require(tool is not None, "patch is not installed")
+    monkeypatch.chdir(tmp_path)
+    cases = {
+        "lf.yaml": WORKLOAD + "\n",
+        "no-final-newline.yaml": WORKLOAD,
+        "crlf.yaml": WORKLOAD.replace("\n", "\r\n") + "\r\n",
+        "cr-only.yaml": WORKLOAD.replace("\n", "\r") + "\r",
+        "cr-only-no-final.yaml": WORKLOAD.replace("\n", "\r"),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_bytes(text.encode())
+        diff = invoke(["diff", *BASE, name])  # bytes: Click's .stdout turns CRLF into LF
+        assert diff.exit_code == 0 and diff.stdout_bytes, name
+        rendered = invoke(["--quiet", *BASE], input=text).stdout_bytes
+        subprocess.run([tool, "-p1", "--quiet"], input=diff.stdout_bytes, cwd=tmp_path, check=True)
+        assert (tmp_path / name).read_bytes() == rendered, name
+        assert b"\n" not in rendered or "\n" in text, f"{name}: a CR-only stream stays CR-only"
+
+
+def test_a_character_yaml_forbids_is_named_by_line_and_column():
+    result = invoke(["--quiet"], input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: ConfigMap\ndata:\n  b: x\x0cy\n")
+    assert result.exit_code == 2
+    assert "document 2, line 7: character U+000C at column 7 is not allowed in YAML" in result.stderr
+
+
+def test_krm_mode_accepts_a_cr_only_resource_list_as_plain_render_does():
+    items = "\n".join("  " + line if line else line for line in ("- " + WORKLOAD.replace("\n", "\n  ")).split("\n"))
+    text = ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + items + "\n").replace("\n", "\r")
+    result = invoke(["--quiet"], input=text)
+    assert result.exit_code == 0, result.stderr
+    assert b"\n" not in result.stdout_bytes
+    out = yaml.safe_load(result.stdout_bytes.decode().replace("\r", "\n"))
+    assert out["items"][0]["spec"]["template"]["spec"]["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 10}}}

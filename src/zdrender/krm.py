@@ -74,6 +74,12 @@ def run(text: str, settings_for: Callable[[Any], Settings], *, rules: Iterable[M
 
 
 def _run(text: str, settings_for: Callable[[Any], Settings], rules: tuple[ModuleType, ...]) -> Outcome:
+    if "\r" in text and "\n" not in text:
+        # Old Mac line ends: handled as LF and written back as CR (lossless: the text has no LF, and
+        # YAML reads a bare CR as a line break), as plain render does.
+        outcome = _run(text.replace("\r", "\n"), settings_for, rules)
+        outcome.output = outcome.output.replace("\n", "\r")
+        return outcome
     parsed_stream, document, parsed = _parse(text)
     settings = settings_for(_function_config(parsed.data))
     outcome = _edit_items(document, parsed, settings, rules)

@@ -247,14 +247,24 @@ def _hold_back(finding: Finding, kind: str) -> None:
 def _edit(result: DocumentResult, expected: Any) -> str:
     """The document's text with the planned ops applied minimally, checked against `expected`."""
     doc = result.document
+    # Old Mac line ends: the editor works in lines that end in LF, so a CR-only document is edited as
+    # LF and written back as CR. Lossless: it has no LF, and YAML reads a bare CR as a line break anyway.
+    cr_only = "\r" in doc.text and "\n" not in doc.text
+    source = doc.text.replace("\r", "\n") if cr_only else doc.text
+    text = _edited(result, source, expected)
+    return text.replace("\n", "\r") if cr_only else text
+
+
+def _edited(result: DocumentResult, source: str, expected: Any) -> str:
+    doc = result.document
     try:
-        text = patch.apply(doc.text, result.ops, result.parsed)
+        text = patch.apply(source, result.ops, result.parsed)
         if yamldoc.load(text) == expected:
             return text
         reason = "the minimal edit did not reproduce the planned change"
     except (patch.PatchError, yamldoc.YAMLError) as err:
         reason = str(err)
-    text = reemit(doc.text, result.parsed.root, expected)
+    text = reemit(source, result.parsed.root, expected)
     try:
         again = yamldoc.load(text)
     except yamldoc.YAMLError as err:

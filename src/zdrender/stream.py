@@ -41,7 +41,9 @@ class Document:
 
     @property
     def newline(self) -> str:
-        return "\r\n" if "\r\n" in self.text else "\n"
+        if "\r\n" in self.text:
+            return "\r\n"
+        return "\r" if "\r" in self.text and "\n" not in self.text else "\n"
 
 
 @dataclass

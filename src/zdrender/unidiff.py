@@ -7,14 +7,24 @@ import difflib
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
+def patch_lines(text: str) -> list[str]:
+    """Lines as `patch` and `git apply` count them: split at LF only. str.splitlines also splits at CR,
+    VT, FF, NEL, U+2028 and more, which made hunks that do not apply ("malformed patch")."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def unified(before: str, after: str, name: str, *, context: int = 3) -> str:
     """The diff from `before` to `after` with `a/NAME` and `b/NAME` headers; empty when equal."""
     if before == after:
         return ""
     name = name.lstrip("/")
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        patch_lines(before),
+        patch_lines(after),
         fromfile=f"a/{name}",
         tofile=f"b/{name}",
         n=context,

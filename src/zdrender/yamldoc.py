@@ -102,10 +102,20 @@ def compose(text: str) -> Node | None:
         problem = err.problem or err.context or "invalid YAML"
         raise YAMLError(problem, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as err:
-        raise YAMLError(str(err).splitlines()[0]) from None
+        raise _unmarked(text, err) from None
     finally:
         loader.dispose()
     return node
+
+
+def _unmarked(text: str, err: yaml.YAMLError) -> YAMLError:
+    """A reader error (a character YAML does not allow) with its line and column, not a character offset."""
+    if isinstance(err, yaml.reader.ReaderError) and isinstance(err.position, int) and 0 <= err.position <= len(text):
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - text.rfind("\n", 0, err.position)
+        code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "?")
+        return YAMLError(f"character U+{code:04X} at column {column} is not allowed in YAML ({err.reason})", line)
+    return YAMLError(str(err).splitlines()[0])
 
 
 def check_syntax(text: str) -> None:
@@ -123,7 +133,7 @@ def check_syntax(text: str) -> None:
         mark = err.problem_mark or err.context_mark
         raise YAMLError(err.problem or err.context or "invalid YAML", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as err:
-        raise YAMLError(str(err).splitlines()[0]) from None
+        raise _unmarked(text, err) from None
     finally:
         loader.dispose()
 
