@@ -158,9 +158,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "statefulset",
-            "a 1-replica StatefulSet (rolling update deletes the pod before creating its successor)",
+            "a 1-replica StatefulSet (rolling update deletes the pod before creating its successor); zdrender adds no sleep here",
             "prestop-sleep",
-            "the only pod is deleted before its successor exists: an outage whatever the hooks",
+            "the only pod is deleted before its successor exists: an outage whatever the hooks, which a sleep would only postpone",
             {"replicas": 1, "kind": "StatefulSet"},
             seconds=25,
         ),
