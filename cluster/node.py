@@ -423,7 +423,6 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
         steps.run("certificates (openssl)", write_pki, paths, ip, hostname)
         steps.run("component configs", write_component_configs, paths)
         (paths.state / "node.json").write_text(json.dumps({"ip": ip, "hostname": hostname}))
-    logs = paths.logs
     steps.run("containerd", start, paths, "containerd", [str(paths.containerd_bin / "containerd"), "--config", str(paths.state / "containerd.toml")])
     steps.run("etcd", start, paths, "etcd", [
         "etcd", "--data-dir", str(paths.state / "etcd"), "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
@@ -459,7 +458,6 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
     ready = "jsonpath={.status.conditions[?(@.type=='Ready')].status}"
     steps.run("node Ready", wait_for, f"node {hostname} to be Ready", lambda: kubectl(paths, "get", "node", hostname, "-o", ready, check=False, timeout=10).stdout == "True", 120, paths, ("kubelet",))
     steps.run("default ServiceAccount", wait_for, "the default ServiceAccount", lambda: kubectl(paths, "get", "sa", "default", check=False, timeout=10).returncode == 0, 90, paths, ("kube-controller-manager",))
-    _ = logs
     return paths
 
 
