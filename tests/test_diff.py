@@ -116,3 +116,10 @@ def test_krm_mode_accepts_a_cr_only_resource_list_as_plain_render_does():
     assert b"\n" not in result.stdout_bytes
     out = yaml.safe_load(result.stdout_bytes.decode().replace("\r", "\n"))
     assert out["items"][0]["spec"]["template"]["spec"]["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 10}}}
+
+
+def test_a_tab_in_indentation_says_tab_and_its_column():
+    for text, column in (("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: a\n", 1), ("kind: ConfigMap\ndata:\n  x: 1\n  \t  y: 2\n", 3)):
+        result = invoke(["--quiet"], input=text)
+        assert result.exit_code == 2
+        assert f"a tab at column {column}: YAML indents with spaces only" in result.stderr, result.stderr

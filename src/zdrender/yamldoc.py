@@ -98,14 +98,28 @@ def compose(text: str) -> Node | None:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "invalid YAML"
-        raise YAMLError(problem, mark.line + 1 if mark else None) from None
+        raise _marked(text, err) from None
     except yaml.YAMLError as err:
         raise _unmarked(text, err) from None
     finally:
         loader.dispose()
     return node
+
+
+def _marked(text: str, err: yaml.MarkedYAMLError) -> YAMLError:
+    """libyaml's error with its line; a tab where YAML wants indentation is named, with its column."""
+    mark = err.problem_mark or err.context_mark
+    problem = err.problem or err.context or "invalid YAML"
+    if mark is None:
+        return YAMLError(problem)
+    line_start = text.rfind("\n", 0, mark.index) + 1 if 0 <= mark.index <= len(text) else -1
+    if line_start >= 0:
+        end = text.find("\n", line_start)
+        line = text[line_start : end if end >= 0 else len(text)]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and ("tab" in problem or "cannot start any token" in problem):
+            return YAMLError(f"a tab at column {indent.index(chr(9)) + 1}: YAML indents with spaces only", mark.line + 1)
+    return YAMLError(problem, mark.line + 1)
 
 
 def _unmarked(text: str, err: yaml.YAMLError) -> YAMLError:
@@ -130,8 +144,7 @@ def check_syntax(text: str) -> None:
             while loader.check_event():
                 loader.get_event()
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        raise YAMLError(err.problem or err.context or "invalid YAML", mark.line + 1 if mark else None) from None
+        raise _marked(text, err) from None
     except yaml.YAMLError as err:
         raise _unmarked(text, err) from None
     finally:
