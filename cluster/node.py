@@ -167,6 +167,17 @@ def _ldflags() -> str:
     return " ".join(flags)
 
 
+def _built(bin_dir: Path, commands: tuple[str, ...], spec: dict[str, str]) -> bool:
+    """Were `commands` built into `bin_dir` as `spec` says (its stamp.json, written after a build)?"""
+    stamp = bin_dir.parent / "stamp.json"
+    return stamp.exists() and json.loads(stamp.read_text()) == spec and all((bin_dir / c).exists() for c in commands)
+
+
+def _go_spec(**pins: str) -> dict[str, str]:
+    """What a Go build depends on besides its sources: the pins and the Go version."""
+    return {**pins, "go": sh("go", "env", "GOVERSION").stdout.strip()}
+
+
 def ensure_kubernetes(paths: Paths) -> str:
     """kube-apiserver & co. built from k8s.io/kubernetes at a pinned version through the Go module proxy.
 
@@ -176,9 +187,8 @@ def ensure_kubernetes(paths: Paths) -> str:
     shows the real version, and a stamp file records how they were built.
     """
     workdir = paths.kube_bin.parent
-    stamp = workdir / "stamp.json"
-    spec = {"version": KUBERNETES_VERSION, "ldflags": _ldflags(), "go": sh("go", "env", "GOVERSION").stdout.strip()}
-    if stamp.exists() and json.loads(stamp.read_text()) == spec and all((paths.kube_bin / c).exists() for c in COMPONENTS):
+    spec = _go_spec(version=KUBERNETES_VERSION, ldflags=_ldflags())
+    if _built(paths.kube_bin, COMPONENTS, spec):
         return f"v{KUBERNETES_VERSION} cached in {workdir}"
     workdir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GOTOOLCHAIN="local", CGO_ENABLED="0", GOFLAGS="-mod=mod")
@@ -204,23 +214,22 @@ def ensure_kubernetes(paths: Paths) -> str:
         sh("go", "build", "-trimpath", "-ldflags", _ldflags(), "-o", out, f"k8s.io/kubernetes/cmd/{component}", env=env, cwd=workdir, timeout=3600)
         out.rename(paths.kube_bin / component)
         print(f" {component} {time.monotonic() - start:.0f}s", end="", file=sys.stderr, flush=True)
-    stamp.write_text(json.dumps(spec))
+    (workdir / "stamp.json").write_text(json.dumps(spec))
     return f"v{KUBERNETES_VERSION} built into {paths.kube_bin}"
 
 
 def ensure_containerd(paths: Paths) -> str:
     """containerd, its runc shim and ctr, `go install`ed at a pinned version (no cgo: no btrfs/devmapper/zfs snapshotters)."""
     bin_dir = paths.containerd_bin
-    stamp = bin_dir.parent / "stamp.json"
-    spec = {"version": CONTAINERD_VERSION, "go": sh("go", "env", "GOVERSION").stdout.strip()}
-    if stamp.exists() and json.loads(stamp.read_text()) == spec and all((bin_dir / c).exists() for c in CONTAINERD_COMMANDS):
+    spec = _go_spec(version=CONTAINERD_VERSION)
+    if _built(bin_dir, CONTAINERD_COMMANDS, spec):
         return f"v{CONTAINERD_VERSION} cached in {bin_dir}"
     bin_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GOTOOLCHAIN="local", CGO_ENABLED="0", GOBIN=str(bin_dir))
     ldflags = f"-s -w -X github.com/containerd/containerd/v2/version.Version=v{CONTAINERD_VERSION}"
     packages = [f"github.com/containerd/containerd/v2/cmd/{c}@v{CONTAINERD_VERSION}" for c in CONTAINERD_COMMANDS]
     sh("go", "install", "-trimpath", "-tags", "no_btrfs no_devmapper no_zfs", "-ldflags", ldflags, *packages, env=env, cwd=bin_dir, timeout=3600)
-    stamp.write_text(json.dumps(spec))
+    (bin_dir.parent / "stamp.json").write_text(json.dumps(spec))
     return f"v{CONTAINERD_VERSION} built into {bin_dir}"
 
 

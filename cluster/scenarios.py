@@ -10,6 +10,7 @@ itself after a fixed number of requests; the namespace is deleted after the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,20 +171,20 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 # -- tools -----------------------------------------------------------------------------------------------
-def helm_binary() -> str:
-    local = ROOT / ".tools" / "bin" / "helm3"
-    found = str(local) if local.exists() else shutil.which("helm")
+def _binary(local: Path, name: str, hint: str) -> str:
+    """The project's own copy first, then PATH."""
+    found = str(local) if local.exists() else shutil.which(name)
     if not found:
-        raise NodeError("helm3 is not installed: run scripts/install-test-tools.sh")
+        raise NodeError(f"{name} is not installed: {hint}")
     return found
+
+
+def helm_binary() -> str:
+    return _binary(ROOT / ".tools" / "bin" / "helm3", "helm", "run scripts/install-test-tools.sh")
 
 
 def zdrender_binary() -> str:
-    local = ROOT / ".venv" / "bin" / "zdrender"
-    found = str(local) if local.exists() else shutil.which("zdrender")
-    if not found:
-        raise NodeError("zdrender is not installed: pip install -e . (or run .ci/run)")
-    return found
+    return _binary(ROOT / ".venv" / "bin" / "zdrender", "zdrender", "pip install -e . (or run .ci/run)")
 
 
 class Helm:
@@ -207,6 +209,21 @@ class Helm:
 
     def close(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_namespace(paths: Paths, namespace: str) -> Iterator[Helm]:
+    """A namespace of the run's own (a leftover of an earlier run is deleted first) and Helm bound to it;
+    afterwards its pods go at once (they need not drain) and the namespace is deleted without waiting."""
+    helm = Helm(paths, namespace)
+    try:
+        kubectl(paths, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s", timeout=150)
+        kubectl(paths, "create", "namespace", namespace)
+        yield helm
+    finally:
+        helm.close()
+        kubectl(paths, "delete", "pods", "--all", "-n", namespace, "--grace-period=0", "--force", "--wait=false", check=False)
+        kubectl(paths, "delete", "namespace", namespace, "--wait=false", check=False)
 
 
 def set_args(values: dict[str, Any]) -> list[str]:
@@ -251,35 +268,25 @@ def restarts(paths: Paths, namespace: str) -> int:
 
 
 def zdrender_view(scenario: Scenario, values: dict[str, Any], helm: Helm) -> tuple[list[str], list[str]]:
-    """What `zdrender check` says about the rendered chart, and the paths its patch changes."""
+    """What `zdrender check` says about the rendered chart, and the paths its patch changes (each
+    finding's JSON carries its share of the patch, so one run gives both)."""
     rendered = helm("template", "web", str(CHART), *set_args(values)).stdout
-    args = [f"--kube-version={KUBE_VERSION}", *scenario.zdrender_args]
-    check = subprocess.run([zdrender_binary(), "check", "--format", "json", *args, "-"], input=rendered, capture_output=True, text=True, timeout=60, check=False)
-    findings = []
+    argv = [zdrender_binary(), "check", "--format", "json", f"--kube-version={KUBE_VERSION}", *scenario.zdrender_args, "-"]
+    check = subprocess.run(argv, input=rendered, capture_output=True, text=True, timeout=60, check=False)
     try:
-        for f in json.loads(check.stdout).get("findings", []):
-            findings.append(f"{f.get('severity')} {f.get('rule')}: {f.get('message')}")
+        found = json.loads(check.stdout).get("findings", [])
     except (json.JSONDecodeError, AttributeError):
-        findings.append(check.stdout.strip() or check.stderr.strip())
-    explain = subprocess.run([zdrender_binary(), "explain", *args, "-"], input=rendered, capture_output=True, text=True, timeout=60, check=False)
-    patch_paths = []
-    try:
-        for doc in json.loads(explain.stdout):
-            for op in doc.get("patch", []) if isinstance(doc, dict) else []:
-                patch_paths.append(f"{doc.get('kind')}/{doc.get('name')} {op['op']} {op['path']}")
-    except (json.JSONDecodeError, KeyError, TypeError):
-        pass
+        return [check.stdout.strip() or check.stderr.strip()], []
+    findings = [f"{f.get('severity')} {f.get('rule')}: {f.get('message')}" for f in found]
+    patch_paths = [f"{f.get('kind')}/{f.get('name')} {op['op']} {op['path']}" for f in found for op in f.get("patch") or []]
     return findings, patch_paths
 
 
 def run_once(paths: Paths, scenario: Scenario, variant: str) -> Run:
     namespace = f"zd-{scenario.id}-{variant}"[:63]
-    helm = Helm(paths, namespace)
     zd = scenario.zdrender_args if variant == "with" else None
     values = dict(scenario.values)
-    try:
-        kubectl(paths, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s", timeout=150)
-        kubectl(paths, "create", "namespace", namespace)
+    with fresh_namespace(paths, namespace) as helm:
         findings, patch_paths = zdrender_view(scenario, values, helm)
         helm("install", "web", str(CHART), "--wait", "--timeout", "120s", *set_args(values), zdrender=zd)
         ip = kubectl(paths, "get", "svc", "web", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
@@ -348,11 +355,6 @@ def run_once(paths: Paths, scenario: Scenario, variant: str) -> Run:
             findings=findings,
             patch_paths=patch_paths,
         )
-    finally:
-        helm.close()
-        # Pods of the finished run need not drain: remove them at once so the next run starts quiet.
-        kubectl(paths, "delete", "pods", "--all", "-n", namespace, "--grace-period=0", "--force", "--wait=false", check=False)
-        kubectl(paths, "delete", "namespace", namespace, "--wait=false", check=False)
 
 
 def save(run: Run) -> Path:
@@ -402,12 +404,9 @@ class UpgradeStep:
 def upgrade_sequence(paths: Paths) -> list[UpgradeStep]:
     """Install without zdrender, then `helm upgrade` with it twice: the second must change nothing."""
     namespace = "zd-helm-upgrade"
-    helm = Helm(paths, namespace)
     values = set_args({"replicas": 2, "hook": True, "job": True})
     steps = []
-    try:
-        kubectl(paths, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s", timeout=150)
-        kubectl(paths, "create", "namespace", namespace)
+    with fresh_namespace(paths, namespace) as helm:
         for name, command, zd in (
             ("install without zdrender", "install", None),
             ("upgrade with zdrender", "upgrade", ()),
@@ -431,7 +430,3 @@ def upgrade_sequence(paths: Paths) -> list[UpgradeStep]:
                 )
             )
         return steps
-    finally:
-        helm.close()
-        kubectl(paths, "delete", "pods", "--all", "-n", namespace, "--grace-period=0", "--force", "--wait=false", check=False)
-        kubectl(paths, "delete", "namespace", namespace, "--wait=false", check=False)

@@ -74,9 +74,7 @@ def run(text: str, settings_for: Callable[[Any], Settings], *, rules: Iterable[M
 
 
 def _run(text: str, settings_for: Callable[[Any], Settings], rules: tuple[ModuleType, ...]) -> Outcome:
-    if "\r" in text and "\n" not in text:
-        # Old Mac line ends: handled as LF and written back as CR (lossless: the text has no LF, and
-        # YAML reads a bare CR as a line break), as plain render does.
+    if stream.cr_only(text):  # as plain render does: handled as LF, written back as CR
         outcome = _run(text.replace("\r", "\n"), settings_for, rules)
         outcome.output = outcome.output.replace("\n", "\r")
         return outcome

@@ -247,9 +247,7 @@ def _hold_back(finding: Finding, kind: str) -> None:
 def _edit(result: DocumentResult, expected: Any) -> str:
     """The document's text with the planned ops applied minimally, checked against `expected`."""
     doc = result.document
-    # Old Mac line ends: the editor works in lines that end in LF, so a CR-only document is edited as
-    # LF and written back as CR. Lossless: it has no LF, and YAML reads a bare CR as a line break anyway.
-    cr_only = "\r" in doc.text and "\n" not in doc.text
+    cr_only = stream.cr_only(doc.text)  # the editor works in lines that end in LF
     source = doc.text.replace("\r", "\n") if cr_only else doc.text
     text = _edited(result, source, expected)
     return text.replace("\n", "\r") if cr_only else text

@@ -27,6 +27,12 @@ _CONTENT = re.compile(r"^(?!---(?:[ \t]|\r?$)|\.\.\.(?:[ \t]|\r?$))[ \t]*[^\s#]"
 _INLINE_AFTER_SEPARATOR = re.compile(r"^---[ \t]+[^\s#]")
 
 
+def cr_only(text: str) -> bool:
+    """Old Mac line ends: CR and no LF. Such text is handled as LF and written back as CR, which is
+    lossless (it has no LF) and changes no meaning (YAML reads a bare CR as a line break)."""
+    return "\r" in text and "\n" not in text
+
+
 @dataclass
 class Document:
     """One document of the stream, as text."""
@@ -43,7 +49,7 @@ class Document:
     def newline(self) -> str:
         if "\r\n" in self.text:
             return "\r\n"
-        return "\r" if "\r" in self.text and "\n" not in self.text else "\n"
+        return "\r" if cr_only(self.text) else "\n"
 
 
 @dataclass

@@ -26,8 +26,9 @@ def both(paths: node.Paths, sid: str) -> tuple[Run, Run]:
         save(run)
         runs.append(run)
     if SCENARIOS[sid].action != "steady":  # the model has no probes: it predicts rollouts and deletions
+        predictions = predict(SCENARIOS[sid])
         for run in runs:
-            predicted = predict(SCENARIOS[sid], run.variant)
+            predicted = predictions.get(run.variant)
             assert predicted is not None and predicted.drops == (run.failed > 0), (
                 f"timeline model and node disagree: model {predicted}, {explain(run)}"
             )

@@ -72,6 +72,7 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
             if not (before.serving or after.serving):
                 continue
             budget = local.values.get("drain-seconds", DEFAULT_DRAIN) if drain is None else drain
+            signals = local.values.get("stop-signals")
             rules = sorted(
                 {f.rule for f in doc.findings if f.fixed and f.kind == before.kind and f.name == before.name and f.rule != "engine"}
             )
@@ -80,8 +81,8 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
                     before.ref,
                     before.namespace,
                     doc.document.number,
-                    model(before, drain=budget, propagation=propagation, stop_signals=local.values.get("stop-signals")),
-                    model(after, drain=budget, propagation=propagation, stop_signals=local.values.get("stop-signals")),
+                    model(before, drain=budget, propagation=propagation, stop_signals=signals),
+                    model(after, drain=budget, propagation=propagation, stop_signals=signals),
                     rules,
                     budget,
                 )
