@@ -157,3 +157,76 @@ def test_a_reemitted_document_keeps_its_separator(docs):
     result = check(text, make_settings(["--kube-version=1.30"]))
     assert any(f.rule == "engine" for d in result.documents for f in d.findings), "the alias must force a re-emit"
     assert len(stream.split(result.output).documents) >= len(docs)
+
+
+# -- one classification: the render path's text scan agrees with the parser ---------------------------
+_KIND_SPELLINGS = [
+    "kind: {k}",
+    'kind: "{k}"',
+    "kind: '{k}'",
+    '"kind": {k}',
+    "'kind': {k}",
+    "kind : {k}",
+    "kind: &k {k}",
+    "kind: !!str {k}",
+    'kind: "{head}\\x{code:02x}{tail}"',
+    'kind: "{head}\\\n  {tail_all}"',
+    "kind:\n  {k}",
+    "kind: >-\n  {k}",
+    "? kind\n: {k}",
+    "<<: {{kind: {k}}}",
+    "kind: {k} # the kind",
+]
+_DECOYS = [
+    "",
+    'note: "first line\nkind: {decoy}\n  last line"\n',
+    "note: 'first line\nkind: {decoy}\n  last line'\n",
+    "note: [a,\nkind: {decoy}\n  ]\n",
+    "note: {{a: b,\nkind: {decoy}\n  }}\n",
+    "note: |\n  kind: {decoy}\n",
+    "rules:\n- kind: {decoy}\n",
+    "# kind: {decoy}\n",
+]
+
+
+@st.composite
+def classified_documents(draw):
+    kind = draw(st.sampled_from(["Deployment", "StatefulSet", "Service", "ConfigMap", "Secret", "List"]))
+    spelling = draw(st.sampled_from(_KIND_SPELLINGS))
+    cut = draw(st.integers(min_value=1, max_value=len(kind) - 1))
+    kind_line = spelling.format(k=kind, head=kind[:cut], code=ord(kind[cut]), tail=kind[cut + 1 :], tail_all=kind[cut:])
+    decoy = draw(st.sampled_from(_DECOYS)).format(decoy=draw(st.sampled_from(["ConfigMap", "Deployment", "Secret"])))
+    lines = ["apiVersion: v1\n", kind_line + "\n", "metadata:\n  name: x\n", decoy]
+    indented = draw(st.booleans())
+    if indented:  # the whole root indented, but for the decoy's lines after its first
+        lines = ["".join("  " + line for line in piece.splitlines(keepends=True)) for piece in lines[:3]] + ["  " + decoy if decoy else ""]
+    order = draw(st.permutations(range(len(lines))))
+    body = "".join(lines[i] for i in order)
+    if indented:
+        body = "---\n" + body
+    elif draw(st.booleans()):  # the root starts on the separator line
+        body = draw(st.sampled_from(["--- !!map\n", "--- &root\n"])) + body
+    if draw(st.booleans()):
+        body = body.replace("\n", "\r\n")
+    return body
+
+
+@settings(max_examples=400, deadline=None)
+@given(classified_documents())
+def test_the_text_scan_classifies_as_the_parser_does(text):
+    """Where the scan names a kind without parsing, the parser reads the same one (or none, then the
+    document is no object at all); the render path skips a document only on that word."""
+    from zdrender import yamldoc
+    from zdrender.pipeline import _INTERESTING
+
+    kind, has_content, classified = stream.classify(text)
+    assert has_content
+    try:
+        data = yamldoc.load(text)
+    except yamldoc.YAMLError:
+        return  # refused in every mode alike
+    if not classified:
+        return
+    parsed = data.get("kind") if isinstance(data, dict) else None
+    assert parsed is None or parsed == kind or " " in str(parsed), (kind, parsed)
+    assert (kind in _INTERESTING) == (parsed in _INTERESTING)

@@ -19,12 +19,22 @@ BOM = "\ufeff"
 # character (5x faster on multi-megabyte CRDs).
 # A document marker is `---` at column 0 followed by whitespace or the end of the line.
 _SEPARATOR = re.compile(r"---(?=[ \t\r\n]|\Z)")
-# Top-level keys used to classify a document without parsing it.
-_KIND = re.compile(r"kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
-_API_VERSION = re.compile(r"apiVersion:[ \t]*[\"']?([A-Za-z0-9./-]+)[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+# A top-level `kind` key with a plain or quoted name, as the scan reads it (see `classify`).
+_KIND = re.compile(r"kind:[ \t]*([\"']?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+# A line at column 0 that spells a `kind` key, in the scan's form or not.
+_KIND_KEY = re.compile(r"kind[ \t]*:")
+_KIND_KEY_LINE = re.compile(r"\nkind[ \t]*:")
+# What a line at column 0 may hold for the scan to be trusted: a plain key (`key:` with a key a plain
+# scalar spells), an entry of a sequence under a root key (`rules:` then `- apiGroups:`, as Helm's
+# toYaml writes them), indentation, a comment, a directive, a marker, or nothing. Not a quoted or
+# explicit key, a merge key, a flow collection, an anchor, a tag, or a scalar.
+_TRUSTED_LINE = r"(?:[A-Za-z0-9_][A-Za-z0-9_./-]*[ \t]*:(?:[ \t]|\r?$)|[ \t]|#|\r?$|%|(?:-|---|\.\.\.)(?:[ \t]|\r?$))"
+_TRUSTED_FIRST_LINE = re.compile(_TRUSTED_LINE, re.MULTILINE)
+_UNTRUSTED_LINE = re.compile(r"\n(?!" + _TRUSTED_LINE + ")", re.MULTILINE)
 # Anything that is not blank, a comment, or a marker means the document holds content.
 _CONTENT = re.compile(r"^(?!---(?:[ \t]|\r?$)|\.\.\.(?:[ \t]|\r?$))[ \t]*[^\s#]", re.MULTILINE)
-_INLINE_AFTER_SEPARATOR = re.compile(r"^---[ \t]+[^\s#]")
+_INLINE_AFTER_SEPARATOR = re.compile(r"---[ \t]+[^\s#]")
+_END_MARKER = re.compile(r"\n\.\.\.(?=[ \t\r\n]|\Z)")
 
 
 def cr_only(text: str) -> bool:
@@ -41,7 +51,6 @@ class Document:
     text: str
     line: int  # 1-based line of the stream where this document's text starts
     kind: str | None = None  # from a cheap textual look; None when unknown
-    api_version: str | None = None
     has_content: bool = True
     classified: bool = True  # False when the text alone could not tell the kind
 
@@ -71,16 +80,37 @@ def _line_starts(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
     return [m for m in pattern.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
 
 
-def classify(text: str) -> tuple[str | None, str | None, bool, bool]:
-    """Return (kind, apiVersion, has_content, classified) from the text alone."""
-    if not _CONTENT.search(text) and not _INLINE_AFTER_SEPARATOR.search(text):
-        return None, None, False, True
-    kinds = [m.group(1) for m in _line_starts(_KIND, text)]
-    versions = [m.group(1) for m in _line_starts(_API_VERSION, text)]
-    if len(kinds) == 1 and len(versions) <= 1 and not _INLINE_AFTER_SEPARATOR.search(text):
-        return kinds[0], versions[0] if versions else None, True, True
-    # Flow-style or JSON documents, duplicate keys: only a parser can tell.
-    return None, None, True, False
+def classify(text: str) -> tuple[str | None, bool, bool]:
+    """Return (kind, has_content, classified) from the text alone.
+
+    The kind is trusted (classified=True) only where the text proves it is the one a parser reads:
+    - the first content line is at column 0 and no line at column 0 is anything but a plain key, a
+      comment, a directive or a marker, so the root is a block mapping whose keys are all plain scalars
+      at column 0 (a key is never multi-line), and every root `kind` key is a line `kind...:` at column 0;
+    - every such line holds a plain or quoted name on its own (no anchor, tag, alias, escape, or value
+      on the next lines), and there is exactly one.
+    A line that only looks like a key (inside a quoted scalar or flow collection that runs over lines,
+    which libyaml lets start at column 0) adds a second `kind` line, or is the only one in a document
+    with no `kind` at all, which is no workload either way. Folding a plain scalar over lines adds a
+    space, which no kind name holds. Everything else (flow or JSON documents, a root on the `---`
+    line, content after `...`, anything unusual at column 0) is left to the parser."""
+    separator = text.find("\n---") + 1 if text.startswith("%") else 0  # after `%` directives, if any
+    inline = _INLINE_AFTER_SEPARATOR.match(text, separator) is not None
+    content = _CONTENT.search(text, separator)
+    if content is None and not inline:
+        return None, False, True
+    if inline or content is None or text[content.start()] in " \t":
+        return None, True, False
+    if not _TRUSTED_FIRST_LINE.match(text) or _UNTRUSTED_LINE.search(text):
+        return None, True, False
+    kinds = [m.group(2) for m in _line_starts(_KIND, text)]
+    kind_lines = len(_KIND_KEY_LINE.findall(text)) + (_KIND_KEY.match(text) is not None)
+    if len(kinds) != 1 or kind_lines != 1:
+        return None, True, False
+    end = _END_MARKER.search(text)
+    if end is not None and _CONTENT.search(text, end.end()):  # `...`, then a bare document
+        return None, True, False
+    return kinds[0], True, True
 
 
 def _with_directives(text: str, separator: int) -> int:
@@ -110,7 +140,7 @@ def split(text: str) -> Stream:
     number = 0
     for begin, end in zip(starts, starts[1:]):
         chunk = text[begin:end]
-        kind, api_version, has_content, classified = classify(chunk)
+        kind, has_content, classified = classify(chunk)
         # A blank prelude before the first `---` is not a document a reader would count.
         if begin != 0 or has_content or chunk.startswith("---") or chunk.strip():
             number += 1
@@ -120,7 +150,6 @@ def split(text: str) -> Stream:
                 text=chunk,
                 line=line,
                 kind=kind,
-                api_version=api_version,
                 has_content=has_content,
                 classified=classified,
             )
