@@ -3,6 +3,7 @@
 #   helm3      helm.sh/helm/v3/cmd/helm@v3.22.0
 #   helm4      helm.sh/helm/v4/cmd/helm@v4.3.1
 #   kustomize  sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+#   k8syaml    tests/tools/k8syaml: YAML read as Kubernetes reads it (sigs.k8s.io/yaml), the tests' oracle
 # They are built from source with `go install` through the Go module proxy.
 # Everything (binaries, module cache, build cache) lives under the git-ignored
 # .tools/ folder, so a second run (or CI on the same machine) skips the builds.
@@ -113,6 +114,17 @@ build_tool helm4 "helm.sh/helm/v4/cmd/helm@${HELM4_VERSION}" "${HELM4_VERSION}" 
 
 build_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" "${KUSTOMIZE_VERSION}" \
   "-s -w"
+
+# The tests' oracle for YAML 1.1 types: a small program of this repo, built from its go.mod/go.sum.
+k8syaml_src="${REPO_ROOT}/tests/tools/k8syaml"
+k8syaml_spec="$(cat "${k8syaml_src}"/go.mod "${k8syaml_src}"/go.sum "${k8syaml_src}"/main.go | sha256sum | cut -c1-16) $(go env GOVERSION)"
+if [[ ${FORCE} -eq 1 || ! -x "${BIN_DIR}/k8syaml" || "$(cat "${BIN_DIR}/.k8syaml.stamp" 2>/dev/null)" != "${k8syaml_spec}" ]]; then
+  echo "install-test-tools: building k8syaml ..."
+  (cd "${k8syaml_src}" && go build -trimpath -ldflags "-s -w" -o "${BIN_DIR}/k8syaml" .)
+  printf '%s\n' "${k8syaml_spec}" > "${BIN_DIR}/.k8syaml.stamp"
+else
+  echo "install-test-tools: k8syaml already built, skipping"
+fi
 
 rm -rf "${TOOLS_DIR}/tmp"
 

@@ -12,7 +12,7 @@ from zdrender import patch, pipeline, stream, yamldoc
 from zdrender.workload import WORKLOAD_KINDS
 
 
-def node_lines(root, parts: list[str], key: bool = False) -> set[int]:
+def node_lines(root, parts: list[str], key: bool = False, parsed: tuple[str, set[int]] | None = None) -> set[int]:
     """0-based lines spanned by the node at `parts` (and by every flow collection on the way); with
     `key`, the line of the mapping key that holds it instead."""
     lines: set[int] = set()
@@ -32,11 +32,17 @@ def node_lines(root, parts: list[str], key: bool = False) -> set[int]:
         else:
             return lines
     start = node.start_mark.line
-    end = _end(node)
+    end = _end(node, parsed)
     return lines | set(range(start, end + 1))
 
 
-def _end(node) -> int:
+def _end(node, parsed: tuple[str, set[int]] | None = None) -> int:
+    if parsed is not None:  # aliases at the end of a collection end with their `*name` token
+        text, shared = parsed
+        last = max(yamldoc.node_end(node, text, shared) - 1, node.start_mark.index)
+        while last > node.start_mark.index and text[last] in "\r\n":
+            last -= 1
+        return text.count("\n", 0, last)
     if isinstance(node, MappingNode) and not node.flow_style and node.value:
         return _end(node.value[-1][1])
     if isinstance(node, SequenceNode) and not node.flow_style and node.value:
@@ -79,9 +85,10 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                         # an add into a flow collection re-emits that collection
                         touched |= _flow_lines(doc.parsed.root, parts)
                         continue
-                    touched |= node_lines(doc.parsed.root, parts)
+                    where = (doc.document.text, doc.parsed.shared)
+                    touched |= node_lines(doc.parsed.root, parts, parsed=where)
                     if op["op"] == "remove":
-                        touched |= node_lines(doc.parsed.root, parts, key=True)  # the removed entry's key line
+                        touched |= node_lines(doc.parsed.root, parts, key=True, parsed=where)  # the removed entry's key line
             before = _terminated(doc.document.text.splitlines(keepends=True))
             after = _terminated(first.splitlines(keepends=True))
             for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():

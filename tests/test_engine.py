@@ -171,8 +171,10 @@ def test_a_reemitted_document_that_differs_from_the_plan_fails_closed(monkeypatc
         "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: &c\n"
         "        - {name: app, image: example/app:1, ports: [{containerPort: 80}]}\n      initContainers: *c\n"
     )
-    assert pipeline.run(aliased, make_settings([])).output.startswith("---\napiVersion: apps/v1\n")  # re-emitted, separator kept
-    monkeypatch.setattr(pipeline, "reemit", lambda text, root, data: text.replace("example/app:1", "example/app:2"))
+    assert pipeline.run(aliased, make_settings([])).output.startswith("---\napiVersion: apps/v1\n")  # re-written, separator kept
+    from zdrender import rewrite
+
+    monkeypatch.setattr(rewrite, "rewrite", lambda text, ops: text.replace("example/app:1", "example/app:2"))
     with pytest.raises(pipeline.InputError, match=r"document 1 \(line \d+\): zdrender could not re-write it"):
         pipeline.run(aliased, make_settings([]))
 

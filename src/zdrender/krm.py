@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from . import patch, pipeline, stream, yamldoc
+from . import patch, pipeline, rewrite, stream, yamldoc
 from .rules import REGISTRY
 from .rules.base import Finding
 from .settings import Settings, SettingsError
@@ -311,13 +311,9 @@ def _apply(text: str, ops: list[dict[str, Any]], expected_items: int) -> str:
 
     expected = jsonpatch.apply_patch(yamldoc.load(text), ops)
     try:
-        edited = patch.apply(text, ops)
-        if yamldoc.load(edited) == expected:
-            return edited
-    except (patch.PatchError, yamldoc.YAMLError):
-        pass
-    parsed = yamldoc.parse(text)
-    edited = pipeline.reemit(text, parsed.root, expected)
+        edited, _ = rewrite.checked_edit(text, ops, expected)
+    except rewrite.RewriteError as err:
+        raise KRMError(f"the ResourceList could not be edited without changing more than its patch ({err}); nothing was written; please report this") from None
     if len(as_list(as_dict(yamldoc.load(edited)).get("items"))) != expected_items:
         raise KRMError("the output would lose items of the ResourceList; please report this")
     return edited

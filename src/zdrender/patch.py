@@ -88,6 +88,27 @@ def _splice(text: str, edits: list[Edit]) -> str:
     return "".join(pieces) + text[at:]
 
 
+def seq_indent(root: Node | None) -> int:
+    """How far a document indents a block sequence under its key: that of its first one (2 if none)."""
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(v, SequenceNode) and not v.flow_style and v.value:
+                    item = v.value[0]  # `- item`: its dash is two columns before it
+                    if item.start_mark.line > k.start_mark.line and item.start_mark.index > v.start_mark.index:
+                        return max(0, item.start_mark.column - 2 - k.start_mark.column)
+                stack.append(v)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return 2
+
+
 def split_pointer(pointer: str) -> list[str]:
     if pointer == "":
         return []
@@ -110,6 +131,9 @@ class _Editor:
         self.root = parsed.root
         self.shared = parsed.shared
         self.nl = "\r\n" if "\r\n" in text else "\n"
+        # A document written as JSON (a flow mapping with double-quoted keys) is edited in JSON.
+        root = self.root
+        self.json = isinstance(root, MappingNode) and root.flow_style and all(k.style == '"' for k, _ in root.value)
         self._seq_indent: int | None = None
         self._style_read = False  # whether the op being located read _seq_indent_of_doc
 
@@ -145,14 +169,17 @@ class _Editor:
     def _key_index(mapping: MappingNode, key: str) -> int | None:
         found = None
         for i, (k, _) in enumerate(mapping.value):  # the last duplicate wins, as when loading
-            if isinstance(k, ScalarNode) and k.value == key:
+            if isinstance(k, ScalarNode) and yamldoc.scalar_key(k) == key:
                 found = i
         return found
 
     # -- positions ------------------------------------------------------------------------------
     def _end(self, node: Node) -> int:
         """Offset just after the node's own text (block collections end with their last child)."""
-        return yamldoc.node_end(node, lambda n: self._check(n, "the end of a collection"))
+        try:
+            return yamldoc.node_end(node, self.text, self.shared)
+        except yamldoc.YAMLError as err:
+            raise PatchError(str(err)) from None
 
     def _line_start(self, offset: int) -> int:
         return self.text.rfind("\n", 0, offset) + 1
@@ -164,7 +191,25 @@ class _Editor:
         block = "".join(line + self.nl for line in lines)
         if offset == len(self.text) and self.text and not self.text.endswith("\n"):
             block = self.nl + block.removesuffix(self.nl)
+            header = self._block_scalar_at_end()
+            if header is not None:  # keep its value: it had no final line break, and now would
+                start, end, new_header = header
+                return start, len(self.text), new_header + self.text[end:] + block
         return offset, offset, block
+
+    def _block_scalar_at_end(self) -> tuple[int, int, str] | None:
+        """When the text ends in a block scalar with no final line break, its header's span and the
+        header that strips the break the lines added after it bring (`|` becomes `|-`)."""
+        node = self.root
+        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+            self._check(node, "the end of the document")
+        if not isinstance(node, ScalarNode) or node.style not in ("|", ">") or node.value.endswith("\n"):
+            return None
+        header = re.compile(r"[|>]([1-9]?)[-+]?([1-9]?)").search(self.text, node.start_mark.index)
+        if header is None:
+            raise PatchError("a block scalar's header could not be found")
+        return header.start(), header.end(), header.group()[0] + (header.group(1) or header.group(2)) + "-"
 
     def _line_prefix(self, node: Node) -> str:
         start = node.start_mark.index
@@ -174,23 +219,7 @@ class _Editor:
         """How far this document indents a block sequence under its key (0 or 2, usually)."""
         self._style_read = True
         if self._seq_indent is None:
-            self._seq_indent = 2
-            stack = [self.root]
-            seen: set[int] = set()
-            while stack:
-                node = stack.pop()
-                if node is None or id(node) in seen:
-                    continue
-                seen.add(id(node))
-                if isinstance(node, MappingNode):
-                    for k, v in node.value:
-                        if isinstance(v, SequenceNode) and not v.flow_style and v.value:
-                            if v.start_mark.line > k.start_mark.line:
-                                self._seq_indent = max(0, v.start_mark.column - k.start_mark.column)
-                                return self._seq_indent
-                        stack.append(v)
-                elif isinstance(node, SequenceNode):
-                    stack.extend(node.value)
+            self._seq_indent = seq_indent(self.root)
         return self._seq_indent
 
     # -- operations -----------------------------------------------------------------------------
@@ -212,7 +241,7 @@ class _Editor:
         if kind not in ("add", "replace", "remove"):
             raise PatchError(f"operation {kind!r} is not edited in place")
         if isinstance(parent, (MappingNode, SequenceNode)) and parent.flow_style:
-            return self._reemit_flow(parent, op, key)
+            return self._flow_edit(parent, op, key)
         if isinstance(parent, MappingNode):
             index = self._key_index(parent, key)
             if kind == "remove":
@@ -249,9 +278,9 @@ class _Editor:
                 literal = literal_block(value, self.text[start:end], self.nl)
                 if literal is not None:  # keep a multi-line annotation readable, as a `|` block again
                     return start, end, literal
-                return start, end, flow(value) + self.nl
+                return start, end, self._flow(value) + self.nl
             prefix = "" if start == 0 or self.text[start - 1] in " \t[{,\n" else " "
-            return start, end, prefix + flow(value)
+            return start, end, prefix + self._flow(value)
         # A block collection: replace its lines with the new value emitted in block style.
         line_prefix = self._line_prefix(node)
         if not re.fullmatch(r"[ \t]*(?:-[ \t]+)*", line_prefix):
@@ -309,21 +338,78 @@ class _Editor:
         stop = self._after_line(self._end(item))
         return begin, stop, ""
 
-    def _reemit_flow(self, parent: Node, op: dict[str, Any], key: str) -> Edit:
-        import jsonpatch
+    # -- flow collections: edited entry by entry, so the spelling of every other entry is kept ----------
+    def _flow(self, value: Any) -> str:
+        return json_text(value) if self.json else flow(value)
 
-        value = yamldoc._Builder().build(parent)
-        try:
-            patched = jsonpatch.apply_patch(value, [{**op, "path": "/" + key.replace("~", "~0").replace("/", "~1")}])
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as err:
-            raise PatchError(f"{op.get('path')}: {err}") from None
-        start, end = parent.start_mark.index, parent.end_mark.index
-        return start, end, flow(patched)
+    def _flow_edit(self, parent: Node, op: dict[str, Any], key: str) -> Edit:
+        kind, where = op["op"], op["path"]
+        if isinstance(parent, MappingNode):
+            index = self._key_index(parent, key)
+            if index is not None and kind != "remove":
+                return self._replace(parent.value[index][1], op["value"], where)
+            if index is None and kind != "add":
+                raise PatchError(f"{where} does not exist")
+            entries = [(k, v) for k, v in parent.value]
+            if index is not None:  # a remove
+                return self._flow_remove(parent, entries, index)
+            written = (quoted(key) if self.json else scalar(key)) + ": " + self._flow(op["value"])
+            return self._flow_insert(parent, entries, len(entries), written)
+        items = [(item, item) for item in parent.value]
+        index = len(items) if key == "-" else int(key) if key.isdigit() else -1
+        if not 0 <= index <= len(items) or (kind != "add" and index == len(items)):
+            raise PatchError(f"{where} does not exist")
+        if kind == "add":
+            return self._flow_insert(parent, items, index, self._flow(op["value"]))
+        if kind == "remove":
+            return self._flow_remove(parent, items, index)
+        return self._replace(parent.value[index], op["value"], where)
+
+    def _flow_span(self, entry: tuple[Node, Node]) -> tuple[int, int]:
+        first, last = entry
+        self._check(first, "a flow entry")
+        self._check(last, "a flow entry")
+        return first.start_mark.index, last.end_mark.index
+
+    def _flow_insert(self, parent: Node, entries: list[tuple[Node, Node]], index: int, written: str) -> Edit:
+        if not entries:
+            opening = self.text.index("{" if isinstance(parent, MappingNode) else "[", parent.start_mark.index) + 1
+            return opening, opening, written
+        if index == len(entries):
+            end = self._flow_span(entries[-1])[1]
+            return end, end, ", " + written
+        start = self._flow_span(entries[index])[0]
+        return start, start, written + ", "
+
+    def _flow_remove(self, parent: Node, entries: list[tuple[Node, Node]], index: int) -> Edit:
+        if len(entries) == 1:
+            return self._replace(parent, {} if isinstance(parent, MappingNode) else [], "a flow collection")
+        if index + 1 < len(entries):
+            return self._flow_span(entries[index])[0], self._flow_span(entries[index + 1])[0], ""
+        return self._flow_span(entries[index - 1])[1], self._flow_span(entries[index])[1], ""
 
 
 # -- emitting ---------------------------------------------------------------------------------------
 _resolver = yaml.resolver.Resolver()
 _PLAIN = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_./$(){}=+-]*(?: [A-Za-z0-9_./$(){}=+-]+)*")
+# Characters a double-quoted scalar must escape beyond what JSON escapes: YAML reads NEL, LS and PS as
+# line breaks (folded into a space), and refuses DEL, C1 controls, a BOM and non-characters in its text.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def plain_is_string(text: str) -> bool:
+    """Does `text` written plain read back as this string for every reader zdrender's output meets:
+    go-yaml v2 (Kubernetes, Helm), PyYAML's YAML 1.1 and YAML 1.2 (kustomize's kyaml)?"""
+    return (
+        yamldoc.go_resolve(text)[0] == yamldoc.STR
+        and _resolver.resolve(ScalarNode, text, (True, False)) == yamldoc.STR
+        and not re.fullmatch(r"[-+]?(?:0o[0-7]+|\.inf|\.nan|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)", text, re.IGNORECASE)
+    )
+
+
+def quoted(text: str) -> str:
+    """`text` as a double-quoted scalar that YAML and JSON read back unchanged."""
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def scalar(value: Any) -> str:
@@ -341,9 +427,14 @@ def scalar(value: Any) -> str:
             return ".inf" if value > 0 else "-.inf"
         return repr(value)
     text = str(value)
-    if _PLAIN.fullmatch(text) and _resolver.resolve(ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str":
+    if _PLAIN.fullmatch(text) and plain_is_string(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return quoted(text)
+
+
+def json_text(value: Any) -> str:
+    """`value` as JSON (for documents written as JSON), which YAML reads back unchanged."""
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def flow(value: Any) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable
 
-from . import patch, stream, yamldoc
+from . import patch, rewrite, stream, yamldoc
 from .rules import REGISTRY
 from .rules.base import Finding, RuleContext, Unsettable
 from .settings import ANNOTATION_PREFIX, Settings, SettingsError
@@ -22,8 +22,6 @@ from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKL
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 _SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
-# A document separator: `---` alone or followed by a blank (then content, a comment, or nothing).
-_SEPARATOR = re.compile(r"---(?=[ \t]|\r?\n|$)")
 _INTERESTING = WORKLOAD_KINDS | CONTEXT_KINDS | LIST_KINDS
 
 
@@ -256,54 +254,26 @@ def _edit(result: DocumentResult, expected: Any) -> str:
 def _edited(result: DocumentResult, source: str, expected: Any) -> str:
     doc = result.document
     try:
-        text = patch.apply(source, result.ops, result.parsed)
-        if yamldoc.load(text) == expected:
-            return text
-        reason = "the minimal edit did not reproduce the planned change"
-    except (patch.PatchError, yamldoc.YAMLError) as err:
-        reason = str(err)
-    text = reemit(source, result.parsed.root, expected)
-    try:
-        again = yamldoc.load(text)
-    except yamldoc.YAMLError as err:
-        again = err
-    if again != expected:  # fail closed: never emit a re-written document that is not the planned one
+        text, reason = rewrite.checked_edit(source, result.ops, expected, result.parsed)
+    except rewrite.RewriteError as err:  # fail closed: never emit a document that is not the planned one
         raise InputError(
             f"document {doc.number} (line {doc.line}): zdrender could not re-write it without changing more than its patch "
-            f"({reason}); nothing was written; please report this with the document"
+            f"({err}); nothing was written; please report this with the document"
+        ) from None
+    if reason is not None:
+        result.findings.append(
+            Finding(
+                "engine",
+                "info",
+                f"document re-written in full instead of edited in place ({reason}); comments, quoting and anchors are kept, indentation of untouched lines may differ",
+                document=doc.number,
+                index=result.index if result.index is not None else -1,
+                kind=str(expected.get("kind", "")) if isinstance(expected, dict) else "",
+                source=result.source,
+                line=doc.line,
+            )
         )
-    result.findings.append(
-        Finding(
-            "engine",
-            "info",
-            f"document re-emitted in full instead of edited in place ({reason}); formatting of untouched lines may differ",
-            document=doc.number,
-            index=result.index if result.index is not None else -1,
-            kind=str(expected.get("kind", "")) if isinstance(expected, dict) else "",
-            source=result.source,
-            line=doc.line,
-        )
-    )
     return text
-
-
-def reemit(text: str, root: Any, data: Any) -> str:
-    """The document's leading lines (separator, comments) and trailing lines, with `data` dumped between."""
-    import yaml
-
-    nl = "\r\n" if "\r\n" in text else "\n"
-    start = text.rfind("\n", 0, root.start_mark.index) + 1 if root is not None else len(text)
-    head = text[:start]
-    if root is not None and _SEPARATOR.match(text, start):
-        # The root starts on the `---` line itself (`--- &a`, `--- !!map`, `--- {...}`): keep the separator,
-        # or this document would merge into the one before it.
-        head += "---" + nl
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
-    if nl != "\n":
-        body = body.replace("\n", nl)
-    end_marker = re.search(r"^\.\.\.(?:[ \t].*)?\r?$", text[start:], re.MULTILINE)
-    tail = text[start + end_marker.start() :] if end_marker else ""
-    return head + body + tail
 
 
 def _append_document(text: str, body: str, nl: str, source: re.Match[str] | None = None) -> str:

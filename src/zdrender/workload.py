@@ -458,6 +458,8 @@ class Workload:
         if minimum is not None:
             return minimum
         value = self.spec.get("replicas")
+        if isinstance(value, float) and value.is_integer():  # `3.0`, `1e3`: JSON writes it as an integer, which the API takes
+            return int(value)
         return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 

@@ -9,8 +9,11 @@ an alias bomb fails fast instead of eating the machine.
 from __future__ import annotations
 
 import copy
+import math
+import re
+import struct
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -29,27 +32,111 @@ MAX_NODES = 250_000
 # a RecursionError well before libyaml's own limit of 1000.
 MAX_DEPTH = 128
 
-_MERGE = "tag:yaml.org,2002:merge"
-_SCALAR_TYPES = {
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-}
-_constructor = yaml.SafeLoader("")  # only its scalar constructors are used
-# Called directly: construct_object would also remember every node it saw, for the whole run.
-_SCALAR_CONSTRUCTORS = {
-    tag: constructor.__get__(_constructor)
-    for tag, constructor in yaml.constructor.SafeConstructor.yaml_constructors.items()
-    if tag in _SCALAR_TYPES
-}
+MERGE = "tag:yaml.org,2002:merge"
+STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_NULL = "tag:yaml.org,2002:null"
 _TAG_CACHE: dict[tuple[str, tuple[bool, bool]], str] = {}
 _CACHED_LENGTH = 64  # short scalars repeat (names, ports, `true`); long ones rarely do
 _CACHED_SPELLINGS = 50_000  # a bound on the memory it takes
 
+# -- YAML 1.1 as Kubernetes reads it ------------------------------------------------------------------
+# kubectl, Helm and the API server read YAML with sigs.k8s.io/yaml, which is go-yaml v2 (YAML 1.1 types)
+# with every mapping key made a string. Its plain-scalar resolution (goyaml.v2/resolve.go) differs from
+# PyYAML's YAML 1.1 resolver: `y`/`n` are booleans, `1e3` and `08` are floats, `0o17` is an int, `1:30`
+# is a string. A plain scalar is resolved here the way go-yaml v2 does it, so what zdrender compares and
+# writes is what the cluster reads (tests/tools/k8syaml runs the real library as the tests' oracle).
+_GO_WORDS: dict[str, tuple[str, Any]] = {
+    **{word: (_BOOL, True) for word in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{word: (_BOOL, False) for word in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{word: (_NULL, None) for word in ("", "~", "null", "Null", "NULL")},
+    **{word: (_FLOAT, math.nan) for word in (".nan", ".NaN", ".NAN")},
+    **{word: (_FLOAT, math.inf) for word in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
+    **{word: (_FLOAT, -math.inf) for word in ("-.inf", "-.Inf", "-.INF")},
+    "<<": (MERGE, "<<"),
+}
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # yamlStyleFloat
+_GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # what Go's ParseFloat takes after a '.'
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def go_resolve(text: str) -> tuple[str, Any]:
+    """(tag, value) of a plain scalar as go-yaml v2 resolves it."""
+    word = _GO_WORDS.get(text)
+    if word is not None:
+        return word
+    first = text[:1]
+    if first == ".":
+        if _GO_DOT_FLOAT.fullmatch(text) and not math.isinf(real := float(text)):
+            return _FLOAT, real
+    elif first and first in "+-0123456789":
+        plain = text.replace("_", "")
+        number = _GO_INT.fullmatch(plain)
+        if number is not None:
+            sign, hexa, binary, octal, octal0, decimal = number.groups()
+            try:
+                magnitude = int(hexa, 16) if hexa else int(binary, 2) if binary else int(octal or octal0 or "0", 8) if not decimal else int(decimal)
+            except ValueError:  # more digits than Python converts (4300): far past uint64
+                magnitude = None
+            signed = None if magnitude is None else -magnitude if sign == "-" else magnitude
+            if signed is not None and (_INT64[0] <= signed <= _INT64[1] or (not sign and signed < 1 << 64)):
+                return _INT, signed  # ParseInt, then ParseUint
+        if _GO_FLOAT.fullmatch(plain) and not math.isinf(real := float(plain)):
+            return _FLOAT, real
+        if number is not None and not number.group(1):
+            return _INT, magnitude  # past uint64 and unsigned: go-yaml reads a big.Int (None: too long for Python)
+    return STR, text
+
+
+def go_key(value: Any) -> str | None:
+    """A resolved mapping key as sigs.k8s.io/yaml makes it a string; None when it refuses the key."""
+    if isinstance(value, str):
+        return value
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if _INT64[0] <= value <= _INT64[1] else None
+    if isinstance(value, float):
+        return _go_float32(value)
+    return None
+
+
+def _go_float32(value: float) -> str:
+    """strconv.FormatFloat(value, 'g', -1, 32), with go-yaml's names for infinities and NaN."""
+    if math.isnan(value):
+        return ".nan"
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = math.inf if value > 0 else -math.inf
+    if math.isinf(single):
+        return ".inf" if single > 0 else "-.inf"
+    if single == 0:
+        return "-0" if math.copysign(1, single) < 0 else "0"
+    for precision in range(1, 10):  # the shortest digits that read back as the same float32
+        spelled = f"{single:.{precision - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(spelled)))[0] == single:
+            break
+    mantissa, exponent = spelled.split("e")
+    negative = mantissa.startswith("-")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    power = int(exponent)
+    if power < -4 or power >= 6:  # %e, as Go does for the shortest form
+        text = digits[0] + ("." + digits[1:] if len(digits) > 1 else "") + f"e{'-' if power < 0 else '+'}{abs(power):02d}"
+    elif power >= len(digits) - 1:
+        text = digits + "0" * (power - len(digits) + 1)
+    elif power >= 0:
+        text = digits[: power + 1] + "." + digits[power + 1 :]
+    else:
+        text = "0." + "0" * (-power - 1) + digits
+    return ("-" if negative else "") + text
+
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """libyaml's composer with the implicit tag of each scalar resolved once per spelling.
+    """libyaml's composer, with each plain scalar's tag resolved as go-yaml v2 does, once per spelling.
 
     The composer calls the resolver, written in Python, for every scalar; Kubernetes documents repeat
     the same few hundred short values. Safe loaders have no path resolvers, so a scalar's tag depends
@@ -57,13 +144,17 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """
 
     def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
-        if kind is not ScalarNode or len(value) > _CACHED_LENGTH:
+        if kind is not ScalarNode:
             return super().resolve(kind, value, implicit)
+        if not implicit[0]:  # quoted, or a `!` non-specific tag
+            return STR
+        if len(value) > _CACHED_LENGTH:
+            return go_resolve(value)[0]
         tag = _TAG_CACHE.get((value, implicit))
         if tag is None:
             if len(_TAG_CACHE) >= _CACHED_SPELLINGS:
                 _TAG_CACHE.clear()
-            tag = _TAG_CACHE[(value, implicit)] = super().resolve(kind, value, implicit)
+            tag = _TAG_CACHE[(value, implicit)] = go_resolve(value)[0]
         return tag
 
     def descend_resolver(self, current_node, current_index):  # noqa: ANN001 - no path resolvers
@@ -194,7 +285,7 @@ class _Builder:
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if key_node.tag == MERGE:
                 self.has_merge = True
                 value = self.build(value_node, depth)
                 sources = value if isinstance(value, list) else [value]
@@ -212,21 +303,36 @@ class _Builder:
 
 
 def scalar_value(node: ScalarNode) -> Any:
-    """The value of a scalar with YAML 1.1 meanings (as Kubernetes reads them), never an object."""
-    constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
-    if constructor is None:  # str, timestamps, binary and any unknown or local tag: the text itself
+    """The value of a scalar as Kubernetes reads it (go-yaml v2's YAML 1.1 types), never an object."""
+    tag = node.tag
+    if tag not in (_BOOL, _INT, _FLOAT, _NULL):  # str, timestamps (go-yaml keeps their text), binary, any other tag
         return node.value
-    try:
-        return constructor(node)
-    except (ValueError, KeyError, IndexError) as err:  # `!!int abc`, `!!bool x`, `!!int` of nothing, 4300+ digits
-        shown = node.value if len(node.value) <= 30 else node.value[:27] + "..."
-        why = "it has more digits than Python reads" if isinstance(err, ValueError) and "digits" in str(err) else "it is not one"
-        raise YAMLError(f"{shown!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}: {why}", node.start_mark.line + 1) from None
+    resolved, value = go_resolve(node.value)
+    if resolved == _INT and value is None:
+        raise YAMLError(f"{_shown(node.value)!r} has more digits than zdrender reads (4300)", node.start_mark.line + 1)
+    if resolved == tag:
+        return value
+    if tag == _FLOAT and resolved == _INT:
+        return float(value)
+    raise YAMLError(f"{_shown(node.value)!r} cannot be read as {tag.rsplit(':', 1)[-1]}: it is not one", node.start_mark.line + 1)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def scalar_key(node: ScalarNode) -> str:
-    # Mapping keys in Kubernetes objects are strings; `on:` or `1:` keep their text.
-    return node.value
+    """A mapping key as Kubernetes reads it: a string, with `on`, `0x1f` or `1.5` written plain read as
+    the bool, int or float it resolves to and made a string as sigs.k8s.io/yaml does ("true", "31")."""
+    if node.tag == STR:
+        return node.value
+    key = go_key(scalar_value(node))
+    if key is None:
+        raise YAMLError(
+            f"the mapping key {_shown(node.value)!r} is read as {node.tag.rsplit(':', 1)[-1]}, which Kubernetes cannot make a string key of; quote it",
+            node.start_mark.line + 1,
+        )
+    return key
 
 
 _ATOMS = (str, int, float, type(None))  # bool is an int
@@ -250,22 +356,50 @@ def mapping_value(mapping: Any, key: str) -> Node | None:
         return None
     found = None
     for k, v in mapping.value:
-        if isinstance(k, ScalarNode) and k.value == key:
+        if isinstance(k, ScalarNode) and scalar_key(k) == key:
             found = v
     return found
 
 
-def node_end(node: Node, visit: Callable[[Node], None] | None = None) -> int:
+# Where an alias token ends, from the end of the key it is the value of / the end of the sequence item
+# before it: past `:` or `-`, blanks, comments and line breaks, then `*name`.
+_GAP = r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[ \t]*"
+_ALIAS_AFTER_KEY = re.compile(r"[ \t]*:" + _GAP + r"\*[^\s,\[\]{}]+")
+_ALIAS_ITEM = re.compile(_GAP + r"-(?:[ \t]+|" + _GAP + r")\*[^\s,\[\]{}]+")
+
+
+def node_end(node: Node, text: str | None = None, shared: set[int] | frozenset[int] = frozenset()) -> int:
     """Offset just after the node's own text: libyaml ends a block collection at the next token
     (after comments and blank lines), so a block collection ends where its last child does.
-    `visit` sees every node on the way (the patcher refuses aliased ones)."""
-    if visit is not None:
-        visit(node)
-    if isinstance(node, MappingNode) and not node.flow_style and node.value:
-        return node_end(node.value[-1][1], visit)
-    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
-        return node_end(node.value[-1], visit)
-    return node.end_mark.index
+
+    A child that is an alias (a node in `shared`, met after its anchor) has the marks of the anchored
+    node, far from here; its end is that of its `*name` token, found in `text` after the key or the
+    item before it (YAMLError when it is not there)."""
+    while True:
+        if isinstance(node, MappingNode) and not node.flow_style and node.value:
+            key, value = node.value[-1]
+            if id(value) in shared and value.start_mark.index < key.end_mark.index:
+                return _alias_end(_ALIAS_AFTER_KEY, text, key.end_mark.index)
+            node = value
+        elif isinstance(node, SequenceNode) and not node.flow_style and node.value:
+            if id(node.value[-1]) not in shared:
+                node = node.value[-1]
+                continue
+            # Walk the items in order from the first `-`: an item that starts before the end of the one
+            # before it is an alias of a node anchored earlier, and ends with its token.
+            at = node.start_mark.index
+            for item in node.value:
+                at = node_end(item, text, shared) if item.start_mark.index > at else _alias_end(_ALIAS_ITEM, text, at)
+            return at
+        else:
+            return node.end_mark.index
+
+
+def _alias_end(pattern: re.Pattern[str], text: str | None, start: int) -> int:
+    found = pattern.match(text, start) if text is not None else None
+    if found is None:
+        raise YAMLError("an alias whose `*name` could not be found in the text")
+    return found.end()
 
 
 def line_of(root: Node | None, parts: list[str]) -> int | None:

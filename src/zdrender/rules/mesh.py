@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import patch, yamldoc
+from .. import patch, rewrite, yamldoc
 from ..settings import Knob
 from ..workload import ISTIO_CONFIG, LINKERD_WAIT, Workload, as_dict, escape, go_duration_seconds, whole_seconds
 from .app_drain import app_stop_seconds
@@ -125,12 +125,9 @@ def merged_config(text: str, config: dict, drain: str) -> str:
         return f"terminationDrainDuration: {drain}"
     expected = {**config, "terminationDrainDuration": drain}
     try:
-        edited = patch.apply(text, [set_op(config, "/terminationDrainDuration", drain)])
-        if yamldoc.load(edited) == expected:
-            return edited
-    except (patch.PatchError, yamldoc.YAMLError):
-        pass
-    return patch.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
+        return rewrite.checked_edit(text, [set_op(config, "/terminationDrainDuration", drain)], expected)[0]
+    except rewrite.RewriteError:
+        return patch.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
 
 
 def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
