@@ -272,7 +272,8 @@ def delete_key(draw, obj: dict) -> None:
 
 def duplicate(draw, obj: dict) -> None:
     """Duplicate an item of a list (containers, ports, env...), or turn a mapping into a list of two."""
-    containers = [c for c in (_dict_at(_pod_template(obj) or {}, ["spec"]) or {}).get("containers", []) or [] if isinstance(c, dict)]
+    listed = (_dict_at(_pod_template(obj) or {}, ["spec"]) or {}).get("containers")
+    containers = [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []
     lists = [p for p in _walk(obj) if isinstance(_get(obj, p), list) and _get(obj, p)]
     maps = [p for p in _walk(obj) if isinstance(_get(obj, p), dict)]
     choice = draw(st.integers(0, 2))
@@ -609,12 +610,12 @@ def test_digits_that_are_not_ascii_are_no_seconds():
     assert any(f.rule == "mesh" and "not a whole number of seconds" in f.message for f in result.findings)
 
 
-@pytest.mark.parametrize("scalar", ["!!int abc", "!!bool x", "!!float x", "!!int", "9" * 5000])
+@pytest.mark.parametrize("scalar", ["!!int abc", "!!bool x", "!!float x", "!!int", "!!int " + "9" * 5000])
 def test_a_scalar_that_cannot_be_its_type_is_one_line(scalar):
     # `!!bool x` raised KeyError and `!!int` of nothing IndexError (tracebacks); `!!int abc` and 5000
     # digits raised ValueError whose message named no document.
     text = f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec:\n  x: {scalar}\n"
-    with pytest.raises(pipeline.InputError, match=r"^document 1, line 6: '.*' (cannot be read as (int|bool|float)|has more digits than zdrender reads)"):
+    with pytest.raises(pipeline.InputError, match=r"^document 1, line 6: '.*' cannot be read as (int|bool|float)"):
         pipeline.run(text, make_settings())
 
 

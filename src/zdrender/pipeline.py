@@ -101,6 +101,12 @@ def run(
 ) -> Result:
     """One pass. keep_nodes=False (rendering) parses each workload when its turn comes and drops every
     document's node graph (~25x its text in memory) once planned: only one is alive at a time."""
+    if stream.cr_only(text):  # old Mac line ends: split, read and edit as LF, written back as CR
+        result = run(text.replace("\r", "\n"), settings, parse_all=parse_all, rules=rules, keep_nodes=keep_nodes)
+        for document in result.documents:
+            document.document.text = document.document.text.replace("\n", "\r")
+            document.output = document.output.replace("\n", "\r")
+        return result
     parsed_stream = stream.split(text)
     results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
     context = StreamContext()

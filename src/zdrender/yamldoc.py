@@ -79,15 +79,14 @@ def go_resolve(text: str) -> tuple[str, Any]:
             sign, hexa, binary, octal, octal0, decimal = number.groups()
             try:
                 magnitude = int(hexa, 16) if hexa else int(binary, 2) if binary else int(octal or octal0 or "0", 8) if not decimal else int(decimal)
-            except ValueError:  # more digits than Python converts (4300): far past uint64
+            except ValueError:  # more digits than Python converts (4300): far past uint64, so text
                 magnitude = None
             signed = None if magnitude is None else -magnitude if sign == "-" else magnitude
             if signed is not None and (_INT64[0] <= signed <= _INT64[1] or (not sign and signed < 1 << 64)):
                 return _INT, signed  # ParseInt, then ParseUint
         if _GO_FLOAT.fullmatch(plain) and not math.isinf(real := float(plain)):
             return _FLOAT, real
-        if number is not None and not number.group(1):
-            return _INT, magnitude  # past uint64 and unsigned: go-yaml reads a big.Int (None: too long for Python)
+        # Past uint64 go-yaml v2 resolves a big.Int, which decoding into an interface{} keeps as the text.
     return STR, text
 
 
@@ -308,8 +307,6 @@ def scalar_value(node: ScalarNode) -> Any:
     if tag not in (_BOOL, _INT, _FLOAT, _NULL):  # str, timestamps (go-yaml keeps their text), binary, any other tag
         return node.value
     resolved, value = go_resolve(node.value)
-    if resolved == _INT and value is None:
-        raise YAMLError(f"{_shown(node.value)!r} has more digits than zdrender reads (4300)", node.start_mark.line + 1)
     if resolved == tag:
         return value
     if tag == _FLOAT and resolved == _INT:
