@@ -124,3 +124,21 @@ def test_counts_and_thresholds():
     assert report.totals_line(findings, files=2, mode="check") == "zdrender: 1 error, 2 warnings, 1 info in 2 files"
     assert report.report_format("A.SARIF") == "sarif" and report.report_format("x.sarif.json") == "sarif"
     assert report.report_format("x.json") == "json" and report.report_format("x.log") == "text"
+
+
+def test_names_with_line_breaks_stay_on_their_line_in_every_line_format():
+    """A name or value holding a line break (quoted YAML allows it) must not split a report line (issue 10, item 8)."""
+    from zdrender import report
+    from zdrender.rules.base import Finding
+
+    finding = Finding("prestop-sleep", "warning", 'container "c\rd": no preStop sleep', kind="Deployment", name="we\nb\u2028x\x85y", line=3)
+    for fmt in ("text", "github"):
+        out = report.format_findings(fmt, [finding], error="bad\nthing", mode="check")
+        assert len(out.splitlines()) == len(out.split("\n")) - 1, (fmt, out)
+        assert "we" in out and "y" in out
+    assert all(len(line.splitlines()) == 1 for line in report.summary_lines([finding], verbose=True))
+    assert "we\\nb\\u2028x\\x85y" in report.to_text([finding], mode="check")
+    for fmt in ("json", "sarif"):  # escaped as JSON does, NEL and LS included: no reader splits the line
+        out = report.format_findings(fmt, [finding], mode="check")
+        assert len(out.splitlines()) == len(out.split("\n")) - 1, fmt
+        assert "we\\nb\\u2028x\\u0085y" in out

@@ -664,7 +664,7 @@ def test_a_stop_signal_a_rule_rejects_names_the_workload_and_document():
     with pytest.raises(SettingsError) as err:
         pipeline.run(stream_of({"apiVersion": "v1", "kind": "ConfigMap"}, obj), make_settings())
     assert_refusal(err.value)
-    assert str(err.value).startswith("Deployment/web (document 2): setting stop-signals: 'SIGFOO'")
+    assert re.match(r"Deployment/web \(document 2, line \d+\): setting stop-signals: 'SIGFOO'", str(err.value))
 
 
 @pytest.mark.parametrize("replicas, desired", [(2**31 - 1, None), (10**30, None), (-1, 0), (1000, 1000)])
@@ -700,7 +700,7 @@ def test_no_pdb_for_a_selector_that_misses_its_own_pods():
 MODES = [(), ("check",), ("explain",), ("diff",), ("timeline",)]
 RESOURCE_LIST = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 HOSTILE = {
-    "not UTF-8": (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \xff\xfe}\n", "stdin: byte 48 is not UTF-8"),
+    "not UTF-8": (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \xff\xfe}\n", "stdin: document 1, line 3, column 18: byte 0xff is not UTF-8"),
     "NUL byte": (b"apiVersion: v1\nkind: ConfigMap\x00\nmetadata: {name: a}\n", "document 1"),
     "10000 [": (b"[" * 10000 + b"\n", "document 1, line 1: "),
     "500 deep in a workload": (stream_of(web()).encode() + b"  x: " + b"[" * 500 + b"]" * 500 + b"\n", "document 1, line 20: collections nested"),

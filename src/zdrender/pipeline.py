@@ -165,7 +165,8 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         return
     working = yamldoc.copy_data(original)
     for target in targets:
-        where = f"{target.ref} (document {doc.number})"
+        annotations_line = yamldoc.line_of(result.parsed.root, patch.split_pointer(target.pointer + "/metadata/annotations"))
+        where = f"{target.ref} (document {doc.number}, line {doc.line + (annotations_line or 1) - 1})"
         try:
             local = settings.for_annotations(target.annotations, where)
         except SettingsError as err:

@@ -10,13 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-
-# Characters str.splitlines() breaks at; a value quoted in an error (a name "a\nb") must not split it.
-_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
-
-
-def one_line(message: str) -> str:
-    return message.translate(_LINE_BREAKS)
+from .report import one_line
 
 
 def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
@@ -54,7 +48,18 @@ def read_input(path: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         name = "stdin" if path == "-" else path
-        raise ValueError(f"{name}: byte {err.start} is not UTF-8; Kubernetes manifests must be UTF-8") from None
+        raise ValueError(f"{name}: {_place(data, err.start)}: byte 0x{data[err.start]:02x} is not UTF-8; Kubernetes manifests must be UTF-8") from None
+
+
+def _place(data: bytes, offset: int) -> str:
+    """`document N, line L, column C` of a byte offset, as a reader of the stream counts them."""
+    from . import stream
+
+    before = data[:offset].decode("utf-8", "replace")
+    line_start = before.rfind("\n") + 1
+    documents = stream.split(before).documents
+    number = documents[-1].number if documents else 1
+    return f"document {max(number, 1)}, line {before.count(chr(10)) + 1}, column {len(before) - line_start + 1}"
 
 
 def render(

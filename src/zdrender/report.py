@@ -17,6 +17,13 @@ SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 FORMATS = ("text", "json", "sarif", "github")
 _GITHUB_LEVEL = {"info": "notice", "warning": "warning", "error": "error"}
 _COLOUR = {"info": "blue", "warning": "yellow", "error": "bold red"}
+# Characters str.splitlines() breaks at: a name or value quoted in a line ("a\nb") must not split it.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks escaped (`\\n`), for line-oriented output: stderr, text, annotations."""
+    return text.translate(_LINE_BREAKS)
 
 
 def reaches(finding: Finding, threshold: str) -> bool:
@@ -56,7 +63,7 @@ def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list
     for f in findings:
         if verbose or (not f.fixed and SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER["warning"]):
             label = "fixed" if f.fixed else f.severity
-            lines.append(f"zdrender: {label}: {where(f)} [{f.rule}]: {f.message}")
+            lines.append(one_line(f"zdrender: {label}: {where(f)} [{f.rule}]: {f.message}"))
     fixed = [f for f in findings if f.fixed]
     if fixed:
         workloads = len({(f.document, f.kind, f.name) for f in fixed})
@@ -98,7 +105,7 @@ def finding_line(finding: Finding, *, mode: str = "render", markup: bool = False
         where_text += f" ({finding.source})"
     place = file_label(finding) + (f":{finding.line}" if finding.line else "")
     tag = (" [fixed]" if mode == "render" else " [fixable]") if finding.fixed else ""
-    parts = [f"{place}:", finding.severity, f"[{finding.rule}]", f"{where_text}:", finding.message + tag]
+    parts = [one_line(part) for part in (f"{place}:", finding.severity, f"[{finding.rule}]", f"{where_text}:", finding.message + tag)]
     if not markup:
         return " ".join(parts)
     from rich.markup import escape
@@ -124,12 +131,12 @@ def to_text(findings: Iterable[Finding], *, error: str | None = None, mode: str 
     lines = [finding_line(f, mode=mode) for f in findings]
     lines.append(totals_line(findings, files=files, mode=mode))
     if error is not None:
-        lines.append(f"zdrender: error: {error}")
+        lines.append(one_line(f"zdrender: error: {error}"))
     return "\n".join(lines) + "\n"
 
 
 def _github_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _github_property(text: str) -> str:

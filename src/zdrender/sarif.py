@@ -25,6 +25,9 @@ LEVELS = {"info": "note", "warning": "warning", "error": "error"}
 ENGINE_RULES = {"engine": "zdrender's own notes on how it edited a document (for example a full re-emit instead of an in-place edit)."}
 
 
+_JSON_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}  # inside JSON strings only: JSON escapes the rest
+
+
 def to_sarif(findings: Iterable[Finding], error: str | list[str] | None = None, *, mode: str = "check") -> str:
     findings = list(findings)
     descriptors = rule_descriptors(f.rule for f in findings)
@@ -49,7 +52,8 @@ def to_sarif(findings: Iterable[Finding], error: str | list[str] | None = None, 
         "properties": {"mode": mode},
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    # Non-ASCII text stays readable, but the characters line-oriented readers break at are escaped.
+    return json.dumps(log, indent=2, ensure_ascii=False).translate(_JSON_BREAKS) + "\n"
 
 
 def rule_descriptors(used: Iterable[str] = ()) -> list[dict[str, Any]]:
