@@ -231,3 +231,18 @@ def test_a_generated_name_is_a_dns_subdomain_even_when_cut():
 
     name = budget_name("a" * 243 + "." + "b" * 9)
     assert len(name) <= 253 and ".-" not in name and name.endswith("-zdrender")
+
+
+def test_a_new_document_that_does_not_read_back_fails_closed(monkeypatch):
+    """The documents rules add are emitted text too: parsed again, never trusted (issue 10, item 2)."""
+    from zdrender.rules import disruption_budget
+
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: example/app:1}]\n"
+    )
+    settings = make_settings(["--set", "disruption-budget=true"])
+    assert "kind: PodDisruptionBudget" in pipeline.run(text, settings).output
+    monkeypatch.setattr(disruption_budget, "document_text", lambda obj: "kind: PodDisruptionBudget\n---\nkind: Secret\n")
+    with pytest.raises(pipeline.InputError, match=r"^document 1 \(line 1\): rule disruption-budget wrote a document that does not read back"):
+        pipeline.run(text, settings)

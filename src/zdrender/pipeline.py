@@ -218,6 +218,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
     for finding in result.findings:
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
         if finding.new_document is not None and original.get("kind") != "ResourceList":
+            _check_new_document(finding, doc)
             result.output = _append_document(result.output, finding.new_document, doc.newline, _SOURCE.search(doc.text))
 
 
@@ -281,6 +282,16 @@ def _edited(result: DocumentResult, source: str, expected: Any) -> str:
             )
         )
     return text
+
+
+def _check_new_document(finding: Finding, doc: stream.Document) -> None:
+    """A document a rule adds is text zdrender emits too: it must read back as one object (fail closed)."""
+    try:
+        added = yamldoc.load(finding.new_document or "")
+    except yamldoc.YAMLError as err:
+        added = err
+    if not isinstance(added, dict) or not added.get("kind") or len(stream.split(finding.new_document or "").documents) != 1:
+        raise InputError(f"document {doc.number} (line {doc.line}): rule {finding.rule} wrote a document that does not read back as one object; nothing was written; please report this")
 
 
 def _append_document(text: str, body: str, nl: str, source: re.Match[str] | None = None) -> str:
