@@ -22,6 +22,8 @@ import functools
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import jsonpatch
 from hypothesis import HealthCheck, event, given, settings as hsettings, strategies as st
@@ -31,7 +33,7 @@ from conftest import corpus_files, require
 from guarantees import check
 from helpers import make_settings
 from test_robustness import assert_refusal, pools
-from zdrender import krm, patch, pipeline, stream, yamldoc
+from zdrender import krm, patch, pipeline, stream, unidiff, yamldoc
 from zdrender.settings import SettingsError
 
 EXAMPLES = int(os.environ.get("ZDRENDER_FUZZ_EXAMPLES", "60"))
@@ -212,9 +214,20 @@ def _resource_list(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _diff_applies(text: str, output: str, tmp_path_factory) -> None:
+    tool = shutil.which("patch")
+    require(tool is not None, "patch(1) is not installed")
+    folder = tmp_path_factory.mktemp("diff")
+    (folder / "in.yaml").write_bytes(text.encode())
+    diff = unidiff.unified(text, output, "in.yaml")
+    if diff:
+        subprocess.run([tool, "-p1", "--quiet"], input=diff.encode(), cwd=folder, check=True, timeout=30)
+    assert (folder / "in.yaml").read_bytes() == output.encode()
+
+
 @hsettings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(spelled_streams(), st.sampled_from(["1.28", "1.30", "1.33"]))
-def test_every_spelling_gets_the_same_change_in_every_mode(case, version):
+@given(case=spelled_streams(), version=st.sampled_from(["1.28", "1.30", "1.33"]))
+def test_every_spelling_gets_the_same_change_in_every_mode(case, version, tmp_path_factory):
     require(bool(corpus_files()), "the corpus is absent (set ZDRENDER_CORPUS)")
     text, objs = case
     settings = make_settings([f"--kube-version={version}"])
@@ -224,7 +237,7 @@ def test_every_spelling_gets_the_same_change_in_every_mode(case, version):
     assert [yamldoc.load(d.text) for d in documents] == objs
 
     try:
-        result = check(text, settings)
+        result = check(text, settings, validate_version=version if version in ("1.28", "1.30") else None)
     except (pipeline.InputError, SettingsError) as err:
         assert_refusal(err)
         event("refused with one line")
@@ -242,6 +255,9 @@ def test_every_spelling_gets_the_same_change_in_every_mode(case, version):
     # Exact as Kubernetes reads it: sigs.k8s.io/yaml reads every output document as zdrender planned.
     out_docs = [d for d in stream.split(result.output.replace("\r", "\n") if stream.cr_only(result.output) else result.output).documents if d.has_content]
     assert k8s_yaml.read([d.text for d in out_docs]) == [yamldoc.load(d.text) for d in out_docs]
+
+    # diff: applied with patch(1) to the input, it gives the rendered output, whatever the line ends.
+    _diff_applies(text, result.output, tmp_path_factory)
 
     # KRM mode: the same objects as a ResourceList's items come out as plain mode's documents.
     outcome = krm.run(_resource_list(text), lambda function_config: settings)
