@@ -27,7 +27,7 @@ from typing import NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import streams  # noqa: E402  (the folder is not a package)
+import streams
 
 MB = 1_000_000
 # Targets from issue 5: wall time as a fraction of kustomize's, and peak memory.
@@ -76,7 +76,7 @@ def run_once(argv: list[str], stdin: Path | None, stdout: Path) -> tuple[float, 
             elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        kib = int(open(rss_file.name).read().split()[-1]) if wrapped and proc.returncode == 0 else usage.ru_maxrss
+        kib = int(Path(rss_file.name).read_text().split()[-1]) if wrapped and proc.returncode == 0 else usage.ru_maxrss
         return elapsed, kib * 1024, proc.returncode, err.read().decode(errors="replace")
 
 
@@ -105,9 +105,7 @@ def kustomization(folder: Path, resource: Path) -> Path:
     """A kustomization dir with the stream as its only resource and one JSON6902 patch for every Deployment."""
     folder.mkdir()
     shutil.copyfile(resource, folder / "stream.yaml")  # kustomize refuses a link to outside its folder
-    (folder / "kustomization.yaml").write_text(
-        "resources:\n- stream.yaml\npatches:\n- target:\n    kind: Deployment\n  patch: '" + PATCH + "'\n", encoding="utf-8"
-    )
+    (folder / "kustomization.yaml").write_text("resources:\n- stream.yaml\npatches:\n- target:\n    kind: Deployment\n  patch: '" + PATCH + "'\n", encoding="utf-8")
     return folder
 
 
@@ -115,16 +113,9 @@ def check_kustomize(out: Path, item: streams.Input) -> None:
     """The patch must really apply: every Deployment of the output carries the marker value."""
     docs = [d for d in streams.documents(out.read_text(encoding="utf-8")) if d.obj is not None]
     deployments = [d for d in docs if d.kind == "Deployment"]
-    patched = [
-        d
-        for d in deployments
-        if ((d.obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("terminationGracePeriodSeconds") == PATCH_VALUE
-    ]
+    patched = [d for d in deployments if ((d.obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("terminationGracePeriodSeconds") == PATCH_VALUE]
     if len(docs) != item.documents or len(patched) != item.deployments:
-        abort(
-            f"bench: kustomize on {item.name}: {len(docs)}/{item.documents} documents out, "
-            f"{len(patched)}/{item.deployments} Deployments patched"
-        )
+        abort(f"bench: kustomize on {item.name}: {len(docs)}/{item.documents} documents out, {len(patched)}/{item.deployments} Deployments patched")
 
 
 def check_zdrender(out: Path, item: streams.Input) -> None:
@@ -218,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     print(f"\nTargets missed: {', '.join(missed) or 'none'}. Benchmark took {time.perf_counter() - started:.0f} s.")
     return 1 if missed and args.strict else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -445,7 +445,9 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local", f"--service-account-key-file={pki}/sa.pub", f"--service-account-signing-key-file={pki}/sa.key",
         "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--allow-privileged=true", f"--feature-gates={FEATURE_GATES}",
     ])  # fmt: skip
-    steps.run("API server ready", wait_for, "the API server's /readyz", lambda: kubectl(paths, "get", "--raw", "/readyz", check=False, timeout=10).returncode == 0, 90, paths, ("kube-apiserver", "etcd"))
+    steps.run(
+        "API server ready", wait_for, "the API server's /readyz", lambda: kubectl(paths, "get", "--raw", "/readyz", check=False, timeout=10).returncode == 0, 90, paths, ("kube-apiserver", "etcd")
+    )
     kc = paths.state
     steps.run("kube-controller-manager", start, paths, "kube-controller-manager", [
         str(b / "kube-controller-manager"), f"--kubeconfig={kc}/controller-manager.kubeconfig", f"--authentication-kubeconfig={kc}/controller-manager.kubeconfig",
@@ -466,7 +468,15 @@ def up(paths: Paths | None = None, quiet: bool = False) -> Paths:
     steps.run("kube-proxy", start, paths, "kube-proxy", [str(b / "kube-proxy"), f"--config={kc}/kube-proxy.yaml", f"--hostname-override={hostname}"])
     ready = "jsonpath={.status.conditions[?(@.type=='Ready')].status}"
     steps.run("node Ready", wait_for, f"node {hostname} to be Ready", lambda: kubectl(paths, "get", "node", hostname, "-o", ready, check=False, timeout=10).stdout == "True", 120, paths, ("kubelet",))
-    steps.run("default ServiceAccount", wait_for, "the default ServiceAccount", lambda: kubectl(paths, "get", "sa", "default", check=False, timeout=10).returncode == 0, 90, paths, ("kube-controller-manager",))
+    steps.run(
+        "default ServiceAccount",
+        wait_for,
+        "the default ServiceAccount",
+        lambda: kubectl(paths, "get", "sa", "default", check=False, timeout=10).returncode == 0,
+        90,
+        paths,
+        ("kube-controller-manager",),
+    )
     return paths
 
 

@@ -312,7 +312,7 @@ def run_once(paths: Paths, scenario: Scenario, variant: str) -> Run:
                     kubectl(paths, "delete", "pod", victim, "-n", namespace, "--wait=true", "--timeout=180s", timeout=200)
                     action_times["termination"] = time.monotonic() - t0
                 action_times["done"] = time.monotonic() - start
-            except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            except BaseException as exc:
                 errors.append(exc)
 
         actor = threading.Thread(target=act, daemon=True)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from zdrender import pipeline, rules
 from zdrender.cli import app
-from zdrender.rules.base import Finding
+from zdrender.finding import Finding
 
 DATA = Path(__file__).resolve().parent / "data" / "lint"
 WEB = DATA / "web.yaml"  # a Helm-rendered Service + Deployment: one prestop-sleep finding at line 29

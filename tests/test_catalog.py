@@ -8,22 +8,19 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-from lint_support import invoke
 from zdrender import catalog, rules
 from zdrender.settings import GLOBAL_KNOBS
+
+from conftest import ROOT
+from lint_support import invoke
 
 README = ROOT / "README.md"
 
 
 def test_readme_rules_section_matches_the_registry():
     text = README.read_text(encoding="utf-8") if README.exists() else ""
-    assert catalog.README_START in text and catalog.README_END in text, (
-        "README.md has no rules section; run: python -m zdrender.catalog --update-readme"
-    )
-    assert catalog.updated_readme(text) == text, (
-        "README.md's rules table differs from the rule registry; run: python -m zdrender.catalog --update-readme"
-    )
+    assert catalog.README_START in text and catalog.README_END in text, "README.md has no rules section; run: python -m zdrender.catalog --update-readme"
+    assert catalog.updated_readme(text) == text, "README.md's rules table differs from the rule registry; run: python -m zdrender.catalog --update-readme"
 
 
 def test_every_registered_rule_and_knob_is_in_the_table():
@@ -96,3 +93,23 @@ def test_rules_machine_formats(fmt):
 def test_rules_bad_format_is_one_line():
     result = invoke(["rules", "--format", "yaml"])
     assert (result.exit_code, result.stderr) == (2, "zdrender: --format 'yaml': expected text, json or markdown\n")
+
+
+def test_the_readme_module_table_lists_every_module():
+    """The architecture is visible from the README: every module of the package has a row (issue 11)."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| module | role |") :].split("\n\n", 1)[0]
+    package = ROOT / "src" / "zdrender"
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.name == "__init__.py":
+            continue
+        if len(relative.parts) == 1:
+            named = f"`{relative.name}`" in table
+        elif relative.parts[0] == "rules":  # one module per rule: the rules table names each by its id
+            named = f"`{relative.name}`" in table or f"`{relative.stem.replace('_', '-')}`" in readme
+        else:
+            named = f"`{relative.parts[0]}/`" in table and f"`{relative.name}`" in table
+        assert named, f"{relative} has no row in the README's module table"

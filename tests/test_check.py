@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
-from lint_support import BROKEN, CLEAN, DATA, WEB, fake_rule, invoke, only, use_rules
 from zdrender import report
-from zdrender.rules.base import Finding
+from zdrender.finding import Finding
+
+from lint_support import BROKEN, CLEAN, DATA, WEB, fake_rule, invoke, only, use_rules
 
 BASE = only("prestop-sleep", "grace-period")
 
@@ -26,7 +27,7 @@ def test_text_has_one_line_per_finding_and_a_total():
     assert result.exit_code == 1
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{rel(WEB)}:29: warning [prestop-sleep] shop/Deployment/web: container \"web\": ")
+    assert lines[0].startswith(f'{rel(WEB)}:29: warning [prestop-sleep] shop/Deployment/web: container "web": ')
     assert lines[0].endswith("[fixable]")
     assert lines[-1] == "zdrender: 1 warning in 2 files; 1 fixable (render with zdrender to apply)"
     assert len(lines) == 2
@@ -54,16 +55,19 @@ def test_clean_input_passes_at_every_threshold():
         assert (result.exit_code, result.stdout) == (0, "zdrender: no findings in 1 file\n")
 
 
-@pytest.mark.parametrize(("severity", "threshold", "code"), [
-    ("info", "info", 1),
-    ("info", "warning", 0),
-    ("info", "error", 0),
-    ("warning", "info", 1),
-    ("warning", "warning", 1),
-    ("warning", "error", 0),
-    ("error", "warning", 1),
-    ("error", "error", 1),
-])
+@pytest.mark.parametrize(
+    ("severity", "threshold", "code"),
+    [
+        ("info", "info", 1),
+        ("info", "warning", 0),
+        ("info", "error", 0),
+        ("warning", "info", 1),
+        ("warning", "warning", 1),
+        ("warning", "error", 0),
+        ("error", "warning", 1),
+        ("error", "error", 1),
+    ],
+)
 def test_fail_on_threshold(monkeypatch, severity, threshold, code):
     use_rules(monkeypatch, fake_rule(severity))
     result = invoke(["check", "--fail-on", threshold, str(WEB)])
@@ -98,12 +102,15 @@ def test_other_files_are_still_reported_when_one_is_bad():
     assert result.stderr.count("\n") == 1 and rel(BROKEN) in result.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fail-on", "fatal"], "zdrender: --fail-on 'fatal': expected info, warning or error\n"),
-    (["--format", "xml"], "zdrender: --format 'xml': expected text, json, sarif or github\n"),
-    (["--set", "prestop-seconds=soon"], "zdrender: setting prestop-seconds (command line): expected a whole number >= 1, got 'soon'\n"),
-    (["/nonexistent/in.yaml"], "zdrender: cannot read /nonexistent/in.yaml: No such file or directory\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fail-on", "fatal"], "zdrender: --fail-on 'fatal': expected info, warning or error\n"),
+        (["--format", "xml"], "zdrender: --format 'xml': expected text, json, sarif or github\n"),
+        (["--set", "prestop-seconds=soon"], "zdrender: setting prestop-seconds (command line): expected a whole number >= 1, got 'soon'\n"),
+        (["/nonexistent/in.yaml"], "zdrender: cannot read /nonexistent/in.yaml: No such file or directory\n"),
+    ],
+)
 def test_usage_and_input_errors_are_one_line(args, message):
     result = invoke(["check", *args, *([] if args[0].startswith("/") else [str(CLEAN)])])
     assert (result.exit_code, result.stderr) == (2, message)
@@ -124,8 +131,7 @@ def test_json_format(monkeypatch):
     assert payload["summary"] == {"info": 0, "warning": 1, "error": 0, "fixable": 1}
     [finding] = payload["findings"]
     assert finding["file"] == rel(WEB)
-    assert (finding["line"], finding["rule"], finding["kind"], finding["name"], finding["namespace"]) == (
-        29, "prestop-sleep", "Deployment", "web", "shop")
+    assert (finding["line"], finding["rule"], finding["kind"], finding["name"], finding["namespace"]) == (29, "prestop-sleep", "Deployment", "web", "shop")
     assert finding["source"] == "web/templates/deployment.yaml"
     assert finding["patch"][0]["path"] == "/spec/template/spec/containers/0/lifecycle"
 
@@ -142,7 +148,7 @@ def test_github_format():
     result = invoke(["check", *BASE, "--format", "github", rel(WEB)])
     assert result.exit_code == 1
     assert result.stdout == (
-        f"::warning file={rel(WEB)},line=29,title=zdrender prestop-sleep::shop/Deployment/web: container \"web\": "
+        f'::warning file={rel(WEB)},line=29,title=zdrender prestop-sleep::shop/Deployment/web: container "web": '
         "added a preStop sleep of 10s so it keeps serving while endpoints and load balancers drop the pod [fixable]\n"
     )
 
@@ -202,12 +208,6 @@ def test_console_script_colours_only_on_a_terminal():
 
 
 def test_rich_is_not_imported_for_plain_output():
-    code = (
-        "import sys\n"
-        "from zdrender import cli\n"
-        f"sys.argv = ['zdrender', 'check', {str(CLEAN)!r}]\n"
-        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "print('rich' in sys.modules)\n"
-    )
+    code = f"import sys\nfrom zdrender import cli\nsys.argv = ['zdrender', 'check', {str(CLEAN)!r}]\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\nprint('rich' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "False"

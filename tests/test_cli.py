@@ -96,9 +96,7 @@ def test_empty_input_is_refused_unless_allowed():
 
 
 def test_alias_bomb_fails_fast_in_a_workload_and_passes_through_elsewhere():
-    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)
-    )
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9))
     start = time.monotonic()
     proc = run(stdin=GOOD + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bomb\n" + bomb)
     assert time.monotonic() - start < 10
@@ -126,9 +124,7 @@ def test_explain_lists_documents_that_hold_objects():
         (0, "Deployment", "web", None),
         (1, "Service", "web", "prod"),
     ]
-    assert entries[0]["patch"] == [
-        {"op": "add", "path": "/spec/template/spec/containers/0/lifecycle", "value": {"preStop": {"sleep": {"seconds": 10}}}}
-    ]
+    assert entries[0]["patch"] == [{"op": "add", "path": "/spec/template/spec/containers/0/lifecycle", "value": {"preStop": {"sleep": {"seconds": 10}}}}]
     assert entries[1]["patch"] == []
 
 

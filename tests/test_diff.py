@@ -7,9 +7,10 @@ import subprocess
 
 import yaml
 
+from zdrender.unidiff import unified
+
 from conftest import ROOT, require
 from lint_support import BROKEN, CLEAN, DATA, WEB, invoke, only
-from zdrender.unidiff import unified
 
 BASE = only("prestop-sleep", "grace-period")
 

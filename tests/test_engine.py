@@ -5,7 +5,8 @@ from __future__ import annotations
 import jsonpatch
 import pytest
 
-from zdrender import patch, pipeline, stream, yamldoc
+from zdrender import emit, patch, pipeline, stream, yamldoc
+
 from helpers import make_settings, render
 
 DEPLOYMENT = """\
@@ -53,12 +54,9 @@ def test_documents_are_numbered_as_a_reader_counts_them():
 
 
 def test_untouched_documents_and_yaml_1_1_spellings_survive():
-    text = (
-        "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
-        "data: {mode: 0644}\n---\n"
-        + DEPLOYMENT.replace("  name: web\n", "  name: web\n  labels:\n    legacy: on\n    version: 1.10\n    empty: ~\n")
-        .replace("        - name: web\n", "        - name: web\n          securityContext: {runAsUser: 0644}\n")
-    )
+    text = "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {mode: 0644}\n---\n" + DEPLOYMENT.replace(
+        "  name: web\n", "  name: web\n  labels:\n    legacy: on\n    version: 1.10\n    empty: ~\n"
+    ).replace("        - name: web\n", "        - name: web\n          securityContext: {runAsUser: 0644}\n")
     out = render(text).output
     assert out.startswith(text.split("---\n")[1].join(["---\n", "---\n"]))
     for line in ("    legacy: on\n", "    version: 1.10\n", "    empty: ~\n", "securityContext: {runAsUser: 0644}\n"):
@@ -78,16 +76,16 @@ def test_crlf_and_bom_are_kept_in_patched_documents():
 def test_new_lines_follow_the_documents_sequence_indentation(seq_indent):
     text = DEPLOYMENT
     if seq_indent == 0:
-        text = text.replace("        - name: web\n          image: nginx\n          ports:\n            - containerPort", "      - name: web\n        image: nginx\n        ports:\n        - containerPort")
+        text = text.replace(
+            "        - name: web\n          image: nginx\n          ports:\n            - containerPort", "      - name: web\n        image: nginx\n        ports:\n        - containerPort"
+        )
     out = render(text, ["--kube-version=1.28"]).output
     expected = " " * seq_indent + "- sleep\n"
     assert "command:\n" in out and expected in out.split("command:\n", 1)[1]
 
 
 def test_editing_through_an_alias_leaves_the_other_users_alone():
-    text = DEPLOYMENT.replace("      containers:\n        - name: web", "      containers:\n        - &app\n          name: web") + (
-        "      initContainers:\n        - *app\n"
-    )
+    text = DEPLOYMENT.replace("      containers:\n        - name: web", "      containers:\n        - &app\n          name: web") + ("      initContainers:\n        - *app\n")
     result = render(text)
     out = yamldoc.load(result.output)
     spec = out["spec"]["template"]["spec"]
@@ -140,7 +138,7 @@ def test_patch_refuses_what_it_cannot_edit_minimally():
 
 @pytest.mark.parametrize("value", ["10", "on", "yes", "0644", "1.10", "~", "null", "a: b", "#x", "", " lead", "é", "-", "*x", "@a"])
 def test_scalars_read_back_as_the_same_string(value):
-    assert yamldoc.load(f"k: {patch.scalar(value)}\n") == {"k": value}
+    assert yamldoc.load(f"k: {emit.scalar(value)}\n") == {"k": value}
 
 
 @pytest.mark.parametrize("doc", ["a:\n- 1\n- 2\nb: 1\n", "a:\n  - 1\nb: 1\n", "a:\n  x: 1\nb: 1\n", "l:\n- a:\n    x: 1\n"])
@@ -154,6 +152,7 @@ def test_emptying_a_block_collection_keeps_valid_yaml(doc):
 def test_sibling_sets_under_a_missing_parent_build_on_each_other():
     from zdrender.rules.base import RuleContext
     from zdrender.workload import StreamContext
+
     from helpers import make_settings
 
     document = {"spec": {}}
@@ -161,7 +160,6 @@ def test_sibling_sets_under_a_missing_parent_build_on_each_other():
     ops = [ctx.set("/spec/strategy/rollingUpdate/maxSurge", 1), ctx.set("/spec/strategy/rollingUpdate/maxUnavailable", 0)]
     assert jsonpatch.apply_patch(document, ops) == {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}}
     assert document == {"spec": {}}, "the rule's view of the document does not change under it"
-
 
 
 def test_a_reemitted_document_that_differs_from_the_plan_fails_closed(monkeypatch):

@@ -10,35 +10,29 @@ import pytest
 from typer.models import OptionInfo
 from typer.utils import get_params_from_function
 
-from zdrender import cli, entry, render
+from zdrender import cli, entry, options, render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "prestop-sleep" / "serving-deployment.yaml"
 
 
-def typer_render_options() -> dict[str, tuple[str, object]]:
-    """cli.render's options as Typer reads them, in entry.RENDER_OPTIONS' shape."""
-    table: dict[str, tuple[str, object]] = {}
+def test_typer_declares_the_render_options_from_the_one_table():
+    """cli.render's options as Typer reads them are options.RENDER_OPTIONS, which the fast path parses with."""
+    declared: dict[str, tuple[str, str]] = {}
     for name, meta in get_params_from_function(cli.render).items():
         info = meta.default
         if not isinstance(info, OptionInfo) or info.is_eager:  # ctx, and --version (Typer prints it)
             continue
         hint = str(meta.annotation)
-        kind = True if meta.annotation is bool else entry.MULTI if "list[str]" in hint else entry.VALUE
+        kind = options.FLAG if meta.annotation is bool else options.MULTI if "list[str]" in hint else options.VALUE
         for decl in info.param_decls:
-            table[decl] = (name, kind)
-    return table
-
-
-def test_fast_options_are_typers_options():
-    # A render option added to cli.render must be added to entry.RENDER_OPTIONS (else it takes Typer's slow path).
-    assert entry.RENDER_OPTIONS == typer_render_options()
+            declared[decl] = (name, kind)
+    assert declared == {flag: (option.param, option.kind) for flag, option in options.BY_FLAG.items()}
 
 
 def test_fast_keywords_are_render_parameters():
     import inspect
 
-    fast = {param for param, _ in entry.RENDER_OPTIONS.values()}
-    assert fast == set(inspect.signature(render.render).parameters)
+    assert set(options.BY_PARAM) == set(inspect.signature(render.render).parameters)
 
 
 @pytest.mark.parametrize(

@@ -26,15 +26,18 @@ import shutil
 import subprocess
 
 import jsonpatch
-from hypothesis import HealthCheck, event, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from zdrender import emit, krm, pipeline, stream, unidiff, yamldoc
+from zdrender.settings import SettingsError
 
 import k8s_yaml
 from conftest import corpus_files, require
 from guarantees import check
 from helpers import make_settings
 from test_robustness import assert_refusal, pools
-from zdrender import krm, patch, pipeline, stream, unidiff, yamldoc
-from zdrender.settings import SettingsError
 
 EXAMPLES = int(os.environ.get("ZDRENDER_FUZZ_EXAMPLES", "60"))
 _PLAIN = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_./$(){}=+-]*")
@@ -78,22 +81,22 @@ class Writer:
         if isinstance(value, int):
             return draw(st.sampled_from([str(value), str(value), hex(value) if value >= 0 else str(value)]))
         if isinstance(value, float):
-            return patch.scalar(value)
+            return emit.scalar(value)
         text = str(value)
         styles = ["double", "single"]
-        if _PLAIN.fullmatch(text) and patch.plain_is_string(text):
+        if _PLAIN.fullmatch(text) and emit.plain_is_string(text):
             styles += ["plain", "plain", "plain"]
         style = draw(st.sampled_from(styles))
         if style == "plain":
             return text
         if style == "single" and not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]", text):
             return "'" + text.replace("'", "''") + "'"
-        return patch.quoted(text)
+        return emit.quoted(text)
 
     def key(self, key: str) -> str:
-        if _PLAIN.fullmatch(key) and patch.plain_is_string(key) and self.draw(st.integers(0, 4)):
+        if _PLAIN.fullmatch(key) and emit.plain_is_string(key) and self.draw(st.integers(0, 4)):
             return key
-        return self.scalar(key) if self.draw(st.booleans()) else patch.quoted(key)
+        return self.scalar(key) if self.draw(st.booleans()) else emit.quoted(key)
 
     def flow(self, value) -> str:
         if isinstance(value, dict):
@@ -157,7 +160,7 @@ class Writer:
             inner = column + (self.indent if isinstance(value, dict) else self.seq_indent)
             return [head + (" " + props.rstrip() if props else ""), *self.block(value, inner)]
         if isinstance(value, str) and value and "\n" in value.rstrip("\n") and draw(st.booleans()):
-            block = patch.literal_block(value, "|\n" + " " * (column + 2) + "x", "\n")
+            block = emit.literal_block(value, "|\n" + " " * (column + 2) + "x", "\n")
             if block is not None:
                 return [head + " " + props + block.rstrip("\n")]
         trailing = "  # trailing" if draw(st.integers(0, 20)) == 0 else ""
@@ -245,7 +248,7 @@ def test_every_spelling_gets_the_same_change_in_every_mode(case, version, tmp_pa
     event("re-written in full" if any(f.rule == "engine" for f in result.findings) else "edited in place")
 
     # The same change as for the plain spelling of the same objects, in render and in explain/check.
-    plain = "".join("---\n" + "".join(line + "\n" for line in patch.block_value(o, 0, 2)) for o in objs)
+    plain = "".join("---\n" + "".join(line + "\n" for line in emit.block_value(o, 0, 2)) for o in objs)
     planned = _applied(plain, settings)
     assert _applied(text, settings) == planned
     outputs = [d.output for d in result.documents if d.holds_object]

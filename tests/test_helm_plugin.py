@@ -14,6 +14,7 @@ import subprocess
 import yaml
 
 import zdrender
+
 from conftest import ROOT
 
 PLUGIN = yaml.safe_load((ROOT / "plugin.yaml").read_text())

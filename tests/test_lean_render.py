@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from zdrender import pipeline
+
 from conftest import corpus_files
 from helpers import make_settings
-from zdrender import pipeline
 
 
 def outcome(text: str, keep_nodes: bool):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import jsonpatch
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zdrender import patch, yamldoc
 
 from conftest import corpus_files
 from helpers import render
-from zdrender import patch, yamldoc
 
 DOC = """\
 apiVersion: apps/v1
@@ -40,7 +42,7 @@ spec:
 # Sequences indented under their keys, comments, quoting, a merge-free anchor-free List, CRLF.
 LIST = (
     "apiVersion: v1\nkind: List\nitems:\n  # the first\n  - kind: Pod\n    metadata:\n      name: 'a'\n"
-    "    spec:\n      containers:\n        - name: \"c\"  # main\n          ports:\n            - containerPort: 1\n"
+    '    spec:\n      containers:\n        - name: "c"  # main\n          ports:\n            - containerPort: 1\n'
     "      volumes: []\n  - kind: Pod\n    metadata: {name: b}\n    spec:\n      containers:\n        - {name: d}\n"
 ).replace("\n", "\r\n")
 

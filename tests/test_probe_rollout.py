@@ -10,11 +10,12 @@ import importlib.util
 import pytest
 import yaml
 
+from zdrender import pipeline
+from zdrender.rules import probe_balance, rollout
+
 from conftest import FIXTURES, fixture_args, require
 from guarantees import check, validate
 from helpers import make_settings
-from zdrender import pipeline
-from zdrender.rules import probe_balance, rollout
 
 KUBE_VERSION = "1.30"
 CASES = sorted(FIXTURES.glob("probe-balance/*.yaml")) + sorted(FIXTURES.glob("rollout/*.yaml"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zdrender import stream
 
 from guarantees import check
 from helpers import make_settings
-from zdrender import stream
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
 seconds = st.integers(min_value=0, max_value=120)

@@ -7,10 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from lint_support import WEB, only
 from zdrender import report
 from zdrender.cli import app
-from zdrender.rules.base import Finding
+from zdrender.finding import Finding
+
+from lint_support import WEB, only
 
 BASE = only("prestop-sleep", "grace-period")
 BAD = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x: y\n"
@@ -68,11 +69,14 @@ def test_text_report_says_fixed(tmp_path):
     assert lines[-1] == "zdrender: 1 warning in 1 file; 1 fixed"
 
 
-@pytest.mark.parametrize(("name", "read"), [
-    ("out.json", lambda text: json.loads(text)["error"]),
-    ("out.sarif", lambda text: json.loads(text)["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]),
-    ("out.txt", lambda text: text.splitlines()[-1].removeprefix("zdrender: error: ")),
-])
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        ("out.json", lambda text: json.loads(text)["error"]),
+        ("out.sarif", lambda text: json.loads(text)["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]),
+        ("out.txt", lambda text: text.splitlines()[-1].removeprefix("zdrender: error: ")),
+    ],
+)
 def test_report_is_written_on_errors_too(tmp_path, name, read):
     # Helm 4 never shows a post-renderer's stderr: the report file is the only place the error shows.
     target = tmp_path / name
@@ -102,7 +106,7 @@ def test_stderr_summary_and_quiet():
     assert loud.stderr == "zdrender: patched 1 workload (prestop-sleep 1)\n"
     assert render([*BASE, "--quiet"]).stderr == ""
     verbose = render([*BASE, "--verbose"]).stderr.splitlines()
-    assert verbose[0].startswith("zdrender: fixed: shop/Deployment/web [prestop-sleep]: container \"web\"")
+    assert verbose[0].startswith('zdrender: fixed: shop/Deployment/web [prestop-sleep]: container "web"')
 
 
 def test_summary_shows_unfixed_warnings_and_hides_info():
@@ -129,7 +133,7 @@ def test_counts_and_thresholds():
 def test_names_with_line_breaks_stay_on_their_line_in_every_line_format():
     """A name or value holding a line break (quoted YAML allows it) must not split a report line (issue 10, item 8)."""
     from zdrender import report
-    from zdrender.rules.base import Finding
+    from zdrender.finding import Finding
 
     finding = Finding("prestop-sleep", "warning", 'container "c\rd": no preStop sleep', kind="Deployment", name="we\nb\u2028x\x85y", line=3)
     for fmt in ("text", "github"):

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import json
-import math
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -27,16 +24,19 @@ import zlib
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, corpus_files, require
-from guarantees import check
-from helpers import make_settings
 from zdrender import krm, pipeline, report, stream, yamldoc
 from zdrender.render import one_line
 from zdrender.settings import SettingsError
 from zdrender.workload import CONTEXT_KINDS, TEMPLATE_POINTERS, WORKLOAD_KINDS
+
+from conftest import FIXTURES, corpus_files, require
+from guarantees import check
+from helpers import make_settings
 
 EXAMPLES = int(os.environ.get("ZDRENDER_ROBUSTNESS_EXAMPLES", "150"))
 ERROR_LINE = re.compile(r"zdrender: [^\n]+\n")
@@ -72,9 +72,34 @@ def nested(draw):
 
 
 ODD_STRINGS = [
-    "", "x", "3", "30", "-1", "0", "10%", "x%", "²", "٣", "²%", " 7 ", "on", "yes", "null", "~", "true",
-    "sleep 5", "sh -c app", "1" * 400, "1" * 400 + "s", "9999999999999999999h", "1e3", "0x1F", "SIGQUIT", "-",
-    "1" * 5000, "1" * 5000 + "%",  # more digits than int() converts
+    "",
+    "x",
+    "3",
+    "30",
+    "-1",
+    "0",
+    "10%",
+    "x%",
+    "²",
+    "٣",
+    "²%",
+    " 7 ",
+    "on",
+    "yes",
+    "null",
+    "~",
+    "true",
+    "sleep 5",
+    "sh -c app",
+    "1" * 400,
+    "1" * 400 + "s",
+    "9999999999999999999h",
+    "1e3",
+    "0x1F",
+    "SIGQUIT",
+    "-",
+    "1" * 5000,
+    "1" * 5000 + "%",  # more digits than int() converts
 ]
 ODD_NUMBERS = [0, 1, -1, -5, 2, 3, 2**31, 2**63, 2**64 + 1, 10**30, -(2**63), 0.5, 1.5, -0.0, 1e300, float("inf"), float("-inf"), float("nan")]
 wrong = st.one_of(
@@ -98,20 +123,43 @@ TARGETS: dict[str, dict[str, list]] = {
     "spec": {
         "replicas": ["3", -1, 0, 1, 2, 2**31, 10**30, 1.5, True, None, [], {}],
         "strategy": [
-            None, "RollingUpdate", [], {"type": 5}, {"type": "Recreate"}, {"rollingUpdate": "x"}, {"rollingUpdate": None},
-            {"rollingUpdate": {"maxSurge": "x%", "maxUnavailable": -1}}, {"rollingUpdate": {"maxSurge": "1" * 30 + "%", "maxUnavailable": "100%"}},
-            {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}, {"rollingUpdate": {"maxSurge": 1.5, "maxUnavailable": True}},
-            {"rollingUpdate": {"maxSurge": 10**30, "maxUnavailable": 10**30}}, {"rollingUpdate": {"maxSurge": "²%"}},
-            {"canary": "x"}, {"canary": {"maxSurge": "²", "maxUnavailable": "200"}}, {"canary": {"trafficRouting": 5}}, {"blueGreen": 5},
+            None,
+            "RollingUpdate",
+            [],
+            {"type": 5},
+            {"type": "Recreate"},
+            {"rollingUpdate": "x"},
+            {"rollingUpdate": None},
+            {"rollingUpdate": {"maxSurge": "x%", "maxUnavailable": -1}},
+            {"rollingUpdate": {"maxSurge": "1" * 30 + "%", "maxUnavailable": "100%"}},
+            {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}},
+            {"rollingUpdate": {"maxSurge": 1.5, "maxUnavailable": True}},
+            {"rollingUpdate": {"maxSurge": 10**30, "maxUnavailable": 10**30}},
+            {"rollingUpdate": {"maxSurge": "²%"}},
+            {"canary": "x"},
+            {"canary": {"maxSurge": "²", "maxUnavailable": "200"}},
+            {"canary": {"trafficRouting": 5}},
+            {"blueGreen": 5},
         ],
         "updateStrategy": [
-            None, "x", {"type": 5}, {"type": "OnDelete"}, {"rollingUpdate": "x"}, {"rollingUpdate": {"maxSurge": "x", "maxUnavailable": "²%"}},
-            {"rollingUpdate": {"maxSurge": 2**64, "maxUnavailable": -3}}, {"rollingUpdate": {"partition": "x"}},
+            None,
+            "x",
+            {"type": 5},
+            {"type": "OnDelete"},
+            {"rollingUpdate": "x"},
+            {"rollingUpdate": {"maxSurge": "x", "maxUnavailable": "²%"}},
+            {"rollingUpdate": {"maxSurge": 2**64, "maxUnavailable": -3}},
+            {"rollingUpdate": {"partition": "x"}},
         ],
         "minReadySeconds": ["5", -1, None, 2**64],
         "selector": [
-            "x", None, {"matchLabels": "x"}, {"matchLabels": {"app": 5}}, {"matchExpressions": "x"},
-            {"matchExpressions": [{"key": 5, "operator": "In", "values": "x"}]}, {"matchExpressions": [None, {"operator": []}]},
+            "x",
+            None,
+            {"matchLabels": "x"},
+            {"matchLabels": {"app": 5}},
+            {"matchExpressions": "x"},
+            {"matchExpressions": [{"key": 5, "operator": "In", "values": "x"}]},
+            {"matchExpressions": [None, {"operator": []}]},
         ],
         "template": ["x", None, [], {}, {"spec": None}, {"spec": "x"}, {"spec": {}}, {"metadata": "x", "spec": {"containers": "x"}}],
         "jobTemplate": ["x", None, {"spec": "x"}, {"spec": {"template": []}}],
@@ -123,7 +171,11 @@ TARGETS: dict[str, dict[str, list]] = {
         "terminationGracePeriodSeconds": ["30", -5, 0, 1, 2**70, 1e300, True, None, 1.5, float("nan")],
         "containers": [None, "x", [], {}, [None], [[]], ["x"], [{}], [{"name": "a"}], [{"name": 5, "ports": [{"containerPort": 80}]}]],
         "initContainers": [
-            None, "x", [None], [{}], [{"name": "proxy", "image": "envoyproxy/envoy:v1.31", "restartPolicy": "Always", "ports": [{"hostPort": 80}]}],
+            None,
+            "x",
+            [None],
+            [{}],
+            [{"name": "proxy", "image": "envoyproxy/envoy:v1.31", "restartPolicy": "Always", "ports": [{"hostPort": 80}]}],
             [{"name": "sql", "image": "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2", "restartPolicy": "Always", "lifecycle": []}],
         ],
         "hostNetwork": ["true", True, 1, None],
@@ -136,27 +188,74 @@ TARGETS: dict[str, dict[str, list]] = {
         "name": [5, None, [], "", "cloud-sql-proxy", "istio-proxy", "log-shipper", "x" * 300],
         "image": [5, None, [], "", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2", "envoyproxy/envoy:v1.31", "nginx@sha256:x", "nginx"],
         "ports": [
-            {}, "80", [80], [None], [{"containerPort": "http"}], [{"containerPort": 80, "hostPort": "x"}], [{"name": 5, "containerPort": 80}],
-            [{"containerPort": 80, "hostPort": 2**40}], None, [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}],
+            {},
+            "80",
+            [80],
+            [None],
+            [{"containerPort": "http"}],
+            [{"containerPort": 80, "hostPort": "x"}],
+            [{"name": 5, "containerPort": 80}],
+            [{"containerPort": 80, "hostPort": 2**40}],
+            None,
+            [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}],
         ],
         "livenessProbe": "@probe",
         "readinessProbe": "@probe",
         "startupProbe": "@probe",
         "lifecycle": [
-            [], "x", None, {}, {"preStop": "sleep"}, {"preStop": None}, {"preStop": {}}, {"preStop": {"sleep": {"seconds": "5"}}},
-            {"preStop": {"sleep": {"seconds": -1}}}, {"preStop": {"sleep": {"seconds": 2**64}}}, {"preStop": {"sleep": {"seconds": 0}}},
-            {"preStop": {"sleep": "x"}}, {"preStop": {"sleep": {"seconds": True}}}, {"preStop": {"exec": {"command": "sleep 5"}}},
-            {"preStop": {"exec": {"command": ["sleep", "9" * 30]}}}, {"preStop": {"exec": {"command": ["sleep", "²"]}}},
-            {"preStop": {"exec": {"command": ["sleep"]}}}, {"preStop": {"exec": {"command": ["sh", "-c", "sleep ٣"]}}},
-            {"preStop": {"exec": {"command": ["sh", "-c", "sleep " + "9" * 400]}}}, {"preStop": {"exec": {"command": [None, 5]}}},
-            {"preStop": {"exec": {"command": ["/bin/sh", "-c", "kill -TERM 1"]}}}, {"stopSignal": 5}, {"stopSignal": "SIGQUIT"},
-            {"preStop": {"httpGet": {"port": 80}}}, {"preStop": {"exec": None}}, {"postStart": "x", "preStop": [1]},
+            [],
+            "x",
+            None,
+            {},
+            {"preStop": "sleep"},
+            {"preStop": None},
+            {"preStop": {}},
+            {"preStop": {"sleep": {"seconds": "5"}}},
+            {"preStop": {"sleep": {"seconds": -1}}},
+            {"preStop": {"sleep": {"seconds": 2**64}}},
+            {"preStop": {"sleep": {"seconds": 0}}},
+            {"preStop": {"sleep": "x"}},
+            {"preStop": {"sleep": {"seconds": True}}},
+            {"preStop": {"exec": {"command": "sleep 5"}}},
+            {"preStop": {"exec": {"command": ["sleep", "9" * 30]}}},
+            {"preStop": {"exec": {"command": ["sleep", "²"]}}},
+            {"preStop": {"exec": {"command": ["sleep"]}}},
+            {"preStop": {"exec": {"command": ["sh", "-c", "sleep ٣"]}}},
+            {"preStop": {"exec": {"command": ["sh", "-c", "sleep " + "9" * 400]}}},
+            {"preStop": {"exec": {"command": [None, 5]}}},
+            {"preStop": {"exec": {"command": ["/bin/sh", "-c", "kill -TERM 1"]}}},
+            {"stopSignal": 5},
+            {"stopSignal": "SIGQUIT"},
+            {"preStop": {"httpGet": {"port": 80}}},
+            {"preStop": {"exec": None}},
+            {"postStart": "x", "preStop": [1]},
         ],
         "command": [
-            "sh -c x", ["sh", "-c"], ["sh", "-c", ""], ["sh", "-c", "   "], [["sh"]], [None], [], ["sh", "-c", "a; b"], ["sh", "-o"],
-            ["env"], ["env", "A=1"], ["busybox"], ["busybox", "sh", "-c", "a; b"], ["sh", "-c", "'unterminated"], ["sh", "-c", "x <<EOF"],
-            ["sh", "-c", "$(("], ["bash", "-c", "fi"], ["bash", "-c", "if a; then b; fi"], ["sh", "-c", "a &"], ["sh", "-c", "done"],
-            ["sh", "-c", "a\n#"], ["sh", "-c", "}"], ["sh", "-euo", "pipefail", "-c", "a; b"], ["sh", "-c", "a", "b"], ["sh", 5, "-c"],
+            "sh -c x",
+            ["sh", "-c"],
+            ["sh", "-c", ""],
+            ["sh", "-c", "   "],
+            [["sh"]],
+            [None],
+            [],
+            ["sh", "-c", "a; b"],
+            ["sh", "-o"],
+            ["env"],
+            ["env", "A=1"],
+            ["busybox"],
+            ["busybox", "sh", "-c", "a; b"],
+            ["sh", "-c", "'unterminated"],
+            ["sh", "-c", "x <<EOF"],
+            ["sh", "-c", "$(("],
+            ["bash", "-c", "fi"],
+            ["bash", "-c", "if a; then b; fi"],
+            ["sh", "-c", "a &"],
+            ["sh", "-c", "done"],
+            ["sh", "-c", "a\n#"],
+            ["sh", "-c", "}"],
+            ["sh", "-euo", "pipefail", "-c", "a; b"],
+            ["sh", "-c", "a", "b"],
+            ["sh", 5, "-c"],
         ],
         "args": ["x", [None], ["-c"], ["a; b"], [5, True]],
         "restartPolicy": ["Always", 5],
@@ -180,9 +279,18 @@ TARGETS: dict[str, dict[str, list]] = {
         "zdrender.io/min-ready-seconds": [5, "x", 2**64],
         "zdrender.io/probe-period-factor": [1, 3, 2**64, 0],
         "proxy.istio.io/config": [
-            5, "terminationDrainDuration: 9999999999999999999h", "[", {"a": "b"}, "terminationDrainDuration: ²s", "- x",
-            "terminationDrainDuration: [1]", "terminationDrainDuration: " + "1" * 400 + "s", "terminationDrainDuration: 30s",
-            "{terminationDrainDuration: 1s, holdApplicationUntilProxyStarts: true}", "terminationDrainDuration: 1s\n" * 2, "x: *a",
+            5,
+            "terminationDrainDuration: 9999999999999999999h",
+            "[",
+            {"a": "b"},
+            "terminationDrainDuration: ²s",
+            "- x",
+            "terminationDrainDuration: [1]",
+            "terminationDrainDuration: " + "1" * 400 + "s",
+            "terminationDrainDuration: 30s",
+            "{terminationDrainDuration: 1s, holdApplicationUntilProxyStarts: true}",
+            "terminationDrainDuration: 1s\n" * 2,
+            "x: *a",
             "terminationDrainDuration: !!binary aGk=",
         ],
         "config.alpha.linkerd.io/proxy-wait-before-exit-seconds": [99999999999999999999, "²", "٣", "  7 ", 5.5, "-1", True, "1" * 400, "90"],
@@ -203,12 +311,28 @@ TARGETS: dict[str, dict[str, list]] = {
     },
 }
 PROBES = [
-    "httpGet /", [], None, 5, {}, {"periodSeconds": -1}, {"periodSeconds": 0, "failureThreshold": 0}, {"periodSeconds": "10"},
-    {"httpGet": "x"}, {"httpGet": {"port": "http", "httpHeaders": "x"}}, {"httpGet": {"port": [], "httpHeaders": [None, {"name": 5}]}},
-    {"exec": {"command": "x"}}, {"tcpSocket": None}, {"grpc": {"port": "x"}}, {"periodSeconds": 2**64, "failureThreshold": 2**64},
-    {"timeoutSeconds": 1e300}, {"initialDelaySeconds": -100}, {"httpGet": {"port": 80}, "periodSeconds": 0, "timeoutSeconds": 0},
-    {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 1, "timeoutSeconds": 5}, {"httpGet": {"port": 80}, "periodSeconds": 0.5},
-    {"exec": {"command": ["true"]}, "periodSeconds": True}, {"httpGet": {"port": 80}, "successThreshold": 0, "failureThreshold": -1},
+    "httpGet /",
+    [],
+    None,
+    5,
+    {},
+    {"periodSeconds": -1},
+    {"periodSeconds": 0, "failureThreshold": 0},
+    {"periodSeconds": "10"},
+    {"httpGet": "x"},
+    {"httpGet": {"port": "http", "httpHeaders": "x"}},
+    {"httpGet": {"port": [], "httpHeaders": [None, {"name": 5}]}},
+    {"exec": {"command": "x"}},
+    {"tcpSocket": None},
+    {"grpc": {"port": "x"}},
+    {"periodSeconds": 2**64, "failureThreshold": 2**64},
+    {"timeoutSeconds": 1e300},
+    {"initialDelaySeconds": -100},
+    {"httpGet": {"port": 80}, "periodSeconds": 0, "timeoutSeconds": 0},
+    {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 1, "timeoutSeconds": 5},
+    {"httpGet": {"port": 80}, "periodSeconds": 0.5},
+    {"exec": {"command": ["true"]}, "periodSeconds": True},
+    {"httpGet": {"port": 80}, "successThreshold": 0, "failureThreshold": -1},
 ]
 
 
@@ -345,9 +469,22 @@ def context_docs(draw, obj: dict) -> list:
 
 
 FLAGS = [
-    "sidecar-mode=native", "sidecar-mode=off", "disruption-budget=true", "probe-startup=true", "keep-warm=true", "min-ready-seconds=5",
-    "feature-gates=ContainerStopSignals=true", "stop-signals=nginx=SIGQUIT", "stop-signals=*=SIGQUIT", "include-hooks=true", "mesh=false",
-    "max-surge-percent=100", "max-surge-percent=1", "prestop-seconds=1", "drain-seconds=0", "probe-window-factor=5",
+    "sidecar-mode=native",
+    "sidecar-mode=off",
+    "disruption-budget=true",
+    "probe-startup=true",
+    "keep-warm=true",
+    "min-ready-seconds=5",
+    "feature-gates=ContainerStopSignals=true",
+    "stop-signals=nginx=SIGQUIT",
+    "stop-signals=*=SIGQUIT",
+    "include-hooks=true",
+    "mesh=false",
+    "max-surge-percent=100",
+    "max-surge-percent=1",
+    "prestop-seconds=1",
+    "drain-seconds=0",
+    "probe-window-factor=5",
 ]
 
 
@@ -477,10 +614,49 @@ def test_mutated_workloads_never_crash(case):
 
 # -- streams spelled from YAML's own tokens ------------------------------------------------------
 TOKENS = [
-    "---\n", "...\n", "kind: ", "Deployment", "List", "ResourceList", "apiVersion: ", "config.kubernetes.io/v1", "items:", "\n",
-    "  ", "- ", "{", "}", "[", "]", ":", ",", "&a ", "*a", "!!int ", "!!bool ", "!!float ", "<<: ", "? ", "|", ">", "#", "'",
-    '"', "\t", "\r\n", "\ufeff", "%YAML 1.1\n", "spec:", "template:", "containers:", "name: x", "ports: [{containerPort: 80}]",
-    "\x00", "\u2028", "é", "9" * 30,
+    "---\n",
+    "...\n",
+    "kind: ",
+    "Deployment",
+    "List",
+    "ResourceList",
+    "apiVersion: ",
+    "config.kubernetes.io/v1",
+    "items:",
+    "\n",
+    "  ",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "&a ",
+    "*a",
+    "!!int ",
+    "!!bool ",
+    "!!float ",
+    "<<: ",
+    "? ",
+    "|",
+    ">",
+    "#",
+    "'",
+    '"',
+    "\t",
+    "\r\n",
+    "\ufeff",
+    "%YAML 1.1\n",
+    "spec:",
+    "template:",
+    "containers:",
+    "name: x",
+    "ports: [{containerPort: 80}]",
+    "\x00",
+    "\u2028",
+    "é",
+    "9" * 30,
 ]
 
 
@@ -597,7 +773,7 @@ def test_a_kind_that_is_not_a_string_passes_through(kind):
 
 def test_digits_that_are_not_ascii_are_no_seconds():
     # "²".isdigit() is True and int("²") raised ValueError; "٣" (an Arabic-Indic 3) is no number to sleep.
-    from zdrender.workload import sleep_seconds
+    from zdrender.policy import sleep_seconds
 
     assert sleep_seconds({"exec": {"command": ["sleep", "²"]}}) is None
     assert sleep_seconds({"exec": {"command": ["sh", "-c", "sleep ٣"]}}) is None
@@ -741,9 +917,7 @@ def test_a_50_mb_stream_of_configmaps_is_passed_through_within_bounded_memory(tm
         "print(code, time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     # Not a timed test (bench/ measures speed): the timeout only turns a hang into a failure.
-    code, _, peak_kb = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
-    ).stdout.split()
+    code, _, peak_kb = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300).stdout.split()
     assert code == "0"
     assert output.read_bytes() == source.read_bytes()
     assert int(peak_kb) < 1024 * 1024, f"{int(peak_kb) // 1024} MB peak for 50 MB"  # measured: ~200 MB
@@ -761,8 +935,10 @@ def test_a_50_mb_stream_of_configmaps_is_passed_through_within_bounded_memory(tm
     ],
 )
 def test_a_malformed_function_config_is_an_error_result(function_config):
-    data = RESOURCE_LIST + f"functionConfig: {function_config}\nitems:\n".encode() + b"".join(
-        b"- " + line.encode() + b"\n" if i == 0 else b"  " + line.encode() + b"\n" for i, line in enumerate(yaml.safe_dump(web()).splitlines())
+    data = (
+        RESOURCE_LIST
+        + f"functionConfig: {function_config}\nitems:\n".encode()
+        + b"".join(b"- " + line.encode() + b"\n" if i == 0 else b"  " + line.encode() + b"\n" for i, line in enumerate(yaml.safe_dump(web()).splitlines()))
     )
     proc = zdrender(stdin=data)
     assert_contract(proc, krm_mode=True)

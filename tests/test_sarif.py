@@ -9,11 +9,12 @@ from importlib import resources
 
 import pytest
 
+from zdrender import rules
+from zdrender.finding import Finding
+from zdrender.sarif import to_sarif, uri
+
 from conftest import ROOT, require
 from lint_support import BROKEN, CLEAN, WEB, fake_rule, invoke, only, use_rules
-from zdrender import rules
-from zdrender.rules.base import Finding
-from zdrender.sarif import to_sarif, uri
 
 BASE = only("prestop-sleep", "grace-period")
 OASIS_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -83,8 +84,7 @@ def test_levels_fixes_and_rules_outside_the_registry(validator, monkeypatch):
     findings = [
         Finding("fake-rule", "info", "i", line=3, kind="Deployment", name="a", file="x.yaml"),
         Finding("engine", "error", "e", line=9, kind="Pod", name="b", file="x.yaml"),
-        Finding("fake-rule", "warning", "w", line=4, kind="Deployment", name="a", file="x.yaml",
-                new_document="apiVersion: policy/v1\nkind: PodDisruptionBudget\n"),
+        Finding("fake-rule", "warning", "w", line=4, kind="Deployment", name="a", file="x.yaml", new_document="apiVersion: policy/v1\nkind: PodDisruptionBudget\n"),
     ]
     log = valid(validator, to_sarif(findings))
     run = log["runs"][0]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, fixture_args
-from helpers import make_settings, render
 from zdrender import pipeline, stream, yamldoc
+from zdrender.kube import go_duration_seconds
 from zdrender.rules import mesh, signals
 from zdrender.settings import SettingsError
-from zdrender.workload import go_duration_seconds
+
+from conftest import FIXTURES, fixture_args
+from helpers import make_settings, render
 
 RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget")
 CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).glob("*.yaml"))
@@ -184,10 +185,14 @@ def test_corpus_with_every_opt_in(corpus):
     guarantees = pytest.importorskip("guarantees")
     args = [
         "--kube-version=1.33",
-        "--set", "sidecar-mode=native",
-        "--set", "disruption-budget=true",
-        "--set", "feature-gates=ContainerStopSignals=true",
-        "--set", "stop-signals=nginx=SIGQUIT,nginx-unprivileged=SIGQUIT",
+        "--set",
+        "sidecar-mode=native",
+        "--set",
+        "disruption-budget=true",
+        "--set",
+        "feature-gates=ContainerStopSignals=true",
+        "--set",
+        "stop-signals=nginx=SIGQUIT,nginx-unprivileged=SIGQUIT",
     ]
     added = 0
     for path in corpus:

@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, require
-from helpers import make_settings
+from zdrender import kube
 from zdrender.cli import app
 from zdrender.rules import rule_ids
 from zdrender.timeline import model, svg, terminal
 from zdrender.timeline.compare import compare, matches
 from zdrender.workload import StreamContext, Workload
+
+from conftest import ROOT, require
+from helpers import make_settings
 
 DATA = Path(__file__).resolve().parent / "data" / "timeline"
 DEMO = DATA / "talk-demo.yaml"
@@ -151,7 +153,7 @@ def cloudsql_proxy(**extra) -> dict:
 
 def test_a_proxy_sidecar_that_dies_at_sigterm_strands_the_app():
     term = model.terminate(deployment(container(), cloudsql_proxy()), drain=20)
-    app, proxy = term.lives
+    _app, proxy = term.lives
     assert (proxy.role, proxy.proxy, proxy.sigterm, proxy.exit, proxy.receives_traffic) == ("sidecar", True, 0, 0, False)
     assert spans(term) == [("not accepting", 0, 5), ("sidecar gone", 0, 20)]
     assert term.risk_seconds == 20  # the union: the windows overlap
@@ -168,7 +170,7 @@ def test_the_proxys_own_sigterm_delay_keeps_it_for_the_drain():
     assert term.lives[1].exit == 30 and term.risks == []
     v1 = model.terminate(deployment(container(prestop=sleep(10)), cloudsql_proxy(command=["/cloud_sql_proxy", "-term_timeout", "15s"])), drain=20)
     assert spans(v1) == [("sidecar gone", 15, 30)]
-    assert [model.go_duration(t) for t in ("30s", "1m30s", "500ms", "2h", "abc", "")] == [30, 90, 0.5, 7200, 0, 0]
+    assert [(kube.go_duration_seconds(t) or 0) for t in ("30s", "1m30s", "500ms", "2h", "abc", "")] == [30, 90, 0.5, 7200, 0, 0]
 
 
 def test_a_log_shipper_is_no_request_risk():
@@ -200,11 +202,11 @@ def test_injected_mesh_proxies_are_noted():
 
 # -- rolling updates ---------------------------------------------------------------------------------
 def test_scaling_rounds_surge_up_and_unavailable_down():
-    assert model.scaled("25%", 4, "25%", True) == 1 and model.scaled("25%", 4, "25%", False) == 1
-    assert model.scaled("25%", 1, "25%", True) == 1 and model.scaled("25%", 1, "25%", False) == 0
-    assert model.scaled("30%", 10, "25%", True) == 3 and model.scaled("35%", 10, "25%", False) == 3
-    assert model.scaled(2, 10, "25%", True) == 2 and model.scaled(None, 8, "25%", True) == 2
-    assert model.scaled("nonsense", 8, "25%", False) == 2
+    assert kube.scaled("25%", 4, "25%", True) == 1 and kube.scaled("25%", 4, "25%", False) == 1
+    assert kube.scaled("25%", 1, "25%", True) == 1 and kube.scaled("25%", 1, "25%", False) == 0
+    assert kube.scaled("30%", 10, "25%", True) == 3 and kube.scaled("35%", 10, "25%", False) == 3
+    assert kube.scaled(2, 10, "25%", True) == 2 and kube.scaled(None, 8, "25%", True) == 2
+    assert kube.scaled("nonsense", 8, "25%", False) == 2
 
 
 def probed(period=3, initial=0, success=1, **extra) -> dict:
@@ -491,9 +493,7 @@ def test_cli_timeline_writes_svg_and_filters(tmp_path):
 
 def test_render_path_never_imports_the_timeline():
     """The real entry point, as Helm runs it: every module it loads shows in -X importtime."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "zdrender"], input=CLOUDSQL.read_bytes(), capture_output=True, cwd=ROOT, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "zdrender"], input=CLOUDSQL.read_bytes(), capture_output=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert b"preStop" in done.stdout
     loaded = done.stderr.decode()
@@ -508,3 +508,28 @@ def test_comparison_does_not_touch_its_input():
     before = copy.copy(text)
     compare(text, make_settings())
     assert text == before
+
+
+def test_timeline_and_rules_read_the_same_kubernetes_facts():
+    """One module of Kubernetes facts (kube.py): with `linkerd.io/inject: ingress` the mesh rule patched
+    the pod but the timeline drew no proxy; a restartable init container's hostPort stalled surge in the
+    rollout rule but not in the timeline (issue 11, item 1)."""
+    from zdrender.rules import mesh, rollout
+
+    def workload(pod_annotations=None, init=None):
+        pod = {"metadata": {"annotations": pod_annotations or {}}, "spec": {"containers": [{"name": "app", "image": "a:1"}]}}
+        if init:
+            pod["spec"]["initContainers"] = [init]
+        obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}, "spec": {"replicas": 2, "template": pod}}
+        return Workload(obj, "", StreamContext())
+
+    ingress = workload({"linkerd.io/inject": "ingress"})
+    assert mesh.wants_linkerd(ingress)
+    notes: list[str] = []
+    model._mesh_notes(ingress, notes)
+    assert any("linkerd-proxy" in note for note in notes)
+
+    bound = workload(init={"name": "proxy", "image": "p:1", "restartPolicy": "Always", "ports": [{"containerPort": 80, "hostPort": 80}]})
+    assert rollout.host_binding(bound) is not None
+    timeline = model.rollout(bound, pod_gone=30)
+    assert timeline is not None and any("hostPort" in note for note in timeline.notes)

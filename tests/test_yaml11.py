@@ -9,22 +9,107 @@ from __future__ import annotations
 
 import jsonpatch
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from zdrender import emit, pipeline, rewrite, stream, yamldoc
 
 import k8s_yaml
 from guarantees import check
 from helpers import make_settings
-from zdrender import patch, pipeline, rewrite, stream, yamldoc
 
 # Spellings where YAML 1.1 readers disagree (PyYAML, go-yaml v2, YAML 1.2), and their neighbours.
 TRICKY = [
-    "y", "Y", "n", "N", "yes", "No", "on", "OFF", "true", "True", "TRUE", "tRue", "~", "null", "Null", "NULL", "nULL", "",
-    "0", "-0", "+0", "07", "08", "0o17", "0O17", "0x1f", "0X1F", "-0x1f", "+0x1f", "0b101", "-0b101", "0b", "0x", "1_000", "1__0",
-    "_1", "1:30", "1:30.5", "-1:30", "1e3", "1E3", "1e+3", "-1e-3", "1.", ".5", "-.5", "+.5", "1.5e3", ".5e3", "1e400", "-1e400",
-    ".inf", "-.Inf", "+.INF", ".NaN", ".nan", "nan", "inf", "1.0", "3.0", "0.1", "1e6", "123456", "1234567", "1e-5", "0.0001",
-    "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "18446744073709551615",
-    "18446744073709551616", "0x10000000000000000", "99999999999999999999", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-1-2",
-    "12:30:00", "<<", "=", "0.5.1", "1.2.3", "v1", "1Gi", "500m", "0644", "0o644", "true_", "yes!",
+    "y",
+    "Y",
+    "n",
+    "N",
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "true",
+    "True",
+    "TRUE",
+    "tRue",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "nULL",
+    "",
+    "0",
+    "-0",
+    "+0",
+    "07",
+    "08",
+    "0o17",
+    "0O17",
+    "0x1f",
+    "0X1F",
+    "-0x1f",
+    "+0x1f",
+    "0b101",
+    "-0b101",
+    "0b",
+    "0x",
+    "1_000",
+    "1__0",
+    "_1",
+    "1:30",
+    "1:30.5",
+    "-1:30",
+    "1e3",
+    "1E3",
+    "1e+3",
+    "-1e-3",
+    "1.",
+    ".5",
+    "-.5",
+    "+.5",
+    "1.5e3",
+    ".5e3",
+    "1e400",
+    "-1e400",
+    ".inf",
+    "-.Inf",
+    "+.INF",
+    ".NaN",
+    ".nan",
+    "nan",
+    "inf",
+    "1.0",
+    "3.0",
+    "0.1",
+    "1e6",
+    "123456",
+    "1234567",
+    "1e-5",
+    "0.0001",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "0x10000000000000000",
+    "99999999999999999999",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-1-2",
+    "12:30:00",
+    "<<",
+    "=",
+    "0.5.1",
+    "1.2.3",
+    "v1",
+    "1Gi",
+    "500m",
+    "0644",
+    "0o644",
+    "true_",
+    "yes!",
 ]
 
 
@@ -44,7 +129,7 @@ def test_scalars_read_as_kubernetes_reads_them():
         if isinstance(kubernetes, k8s_yaml.Refused):  # JSON has no infinity or NaN: the API never sees one
             assert "unsupported value" in str(kubernetes), f"{text!r}: Kubernetes refuses it ({kubernetes}), zdrender reads {ours!r}"
             continue
-        assert ours == kubernetes and [type(x) for x in _leaves(ours)] == [type(x) for x in _leaves(kubernetes)] or _same_number(ours, kubernetes), (text, ours, kubernetes)
+        assert (ours == kubernetes and [type(x) for x in _leaves(ours)] == [type(x) for x in _leaves(kubernetes)]) or _same_number(ours, kubernetes), (text, ours, kubernetes)
 
 
 def _leaves(value):
@@ -91,7 +176,7 @@ def _close(ours, kubernetes) -> bool:
 
 @pytest.mark.parametrize("text", [*TRICKY, "a\u2028b", "a\u0085b", "a\u2029", "\ufeffx", "x\x7f", "tab\there", "é", "a: b", "- x", "# c", "'q'", '"q"'])
 def test_what_zdrender_writes_reads_back_as_written_for_every_reader(text):
-    written = [f"v: {patch.scalar(text)}\n", f"{patch.scalar(text)}: v\n", "v: " + patch.flow({text: [text]}) + "\n"]
+    written = [f"v: {emit.scalar(text)}\n", f"{emit.scalar(text)}: v\n", "v: " + emit.flow({text: [text]}) + "\n"]
     for yaml_text, kubernetes in zip(written, k8s_yaml.read(written), strict=True):
         assert yamldoc.load(yaml_text) == kubernetes, yaml_text
     assert k8s_yaml.read(written) == [{"v": text}, {text: "v"}, {"v": {text: [text]}}]
@@ -147,7 +232,7 @@ def test_a_document_written_as_json_stays_json():
 
 def test_a_block_scalar_ending_the_stream_without_a_line_break_is_edited_in_place():
     text = DEPLOYMENT.split("---\n")[0].replace(", args: [on, 0x1f, 2001-12-14]}", "}\n        ").rstrip() + "\n      hostname: |\n        web\n        pod"
-    text = text.replace("      - {name: web, image: \"example/web:1\", ports: [{containerPort: 8080}]}\n        \n", "      - {name: web, image: \"example/web:1\", ports: [{containerPort: 8080}]}\n")
+    text = text.replace('      - {name: web, image: "example/web:1", ports: [{containerPort: 8080}]}\n        \n', '      - {name: web, image: "example/web:1", ports: [{containerPort: 8080}]}\n')
     stream_text = DEPLOYMENT.split("---\n", 1)[1].join(["---\n", "---\n"]) + text  # the Service first
     result = check(stream_text, make_settings())
     doc = result.documents[-1]

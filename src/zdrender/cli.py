@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from . import __version__
-from .render import fail, one_line, read_input as _read, settings_from_args as _settings  # Typer-free, shared with entry.py
+from . import __version__, options
+from .render import fail, one_line  # Typer-free, shared with entry.py
+from .render import read_input as _read
+from .render import settings_from_args as _settings
 
 EPILOG = """Examples:
 
@@ -35,26 +37,20 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-KubeVersion = Annotated[
-    Optional[str], typer.Option("--kube-version", help="Target Kubernetes version (default 1.30).", show_default=False)
-]
-SetOption = Annotated[
-    Optional[list[str]], typer.Option("--set", help="Override a setting: key=value (repeatable). See `zdrender rules`.")
-]
-ConfigOption = Annotated[
-    Optional[str], typer.Option("--config", help="Settings file (YAML); also $ZDRENDER_CONFIG.", show_default=False)
-]
-ReportOption = Annotated[
-    Optional[str],
-    typer.Option("--report", help="Write all findings (and errors) to FILE: .json, .sarif or text; also $ZDRENDER_REPORT."),
-]
-Files = Annotated[Optional[list[str]], typer.Argument(help="Input files ('-' or none: stdin).", show_default=False)]
-FailOn = Annotated[
-    str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe: info, warning or error.")
-]
-FormatOption = Annotated[
-    str, typer.Option("--format", help="text, json, sarif or github (GitHub Actions annotations).")
-]
+
+def _render_option(param: str) -> typer.models.OptionInfo:
+    """A render option as options.py declares it (the fast path in entry.py reads the same table)."""
+    option = options.BY_PARAM[param]
+    return typer.Option(*option.flags, help=option.help, show_default=False)
+
+
+KubeVersion = Annotated[str | None, _render_option("kube_version")]
+SetOption = Annotated[list[str] | None, _render_option("assignments")]
+ConfigOption = Annotated[str | None, _render_option("config")]
+ReportOption = Annotated[str | None, _render_option("report")]
+Files = Annotated[list[str] | None, typer.Argument(help="Input files ('-' or none: stdin).", show_default=False)]
+FailOn = Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe: info, warning or error.")]
+FormatOption = Annotated[str, typer.Option("--format", help="text, json, sarif or github (GitHub Actions annotations).")]
 
 
 def _version_callback(value: bool) -> None:
@@ -70,14 +66,10 @@ def render(
     assignments: SetOption = None,
     config: ConfigOption = None,
     report: ReportOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every change on stderr.")] = False,
-    allow_empty: Annotated[
-        bool, typer.Option("--allow-empty", help="Accept a stream with no manifests (refused by default: see README).")
-    ] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
-    ] = False,
+    quiet: Annotated[bool, _render_option("quiet")] = False,
+    verbose: Annotated[bool, _render_option("verbose")] = False,
+    allow_empty: Annotated[bool, _render_option("allow_empty")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """Make rollouts drop no traffic: read manifests on stdin, write them patched to stdout."""
     if ctx.invoked_subcommand is not None:
@@ -150,7 +142,8 @@ def check(
     Exit 0 when no finding reaches --fail-on, 1 when one does (findings zdrender would fix count at
     their severity), 2 on bad input.
     """
-    from . import pipeline, report as reports
+    from . import pipeline
+    from . import report as reports
     from .settings import SettingsError
 
     _one_of("--fail-on", fail_on, tuple(reports.SEVERITY_ORDER))
@@ -174,9 +167,7 @@ def check(
             continue
         if not any(d.holds_object for d in result.documents):
             errors.append(f"{'stdin' if path == '-' else path}: holds no manifests; check that the renderer produced output")
-        for finding in result.findings:
-            finding.file = path
-            findings.append(finding)
+        findings += [finding.in_file(path) for finding in result.findings]
     error = "; ".join(errors) if errors else None
     if report:
         try:
@@ -245,10 +236,8 @@ def diff(
 @app.command()
 def timeline(
     files: Files = None,
-    workload: Annotated[
-        Optional[str], typer.Option("--workload", help="Only this workload: KIND/NAME (or NAME).", show_default=False)
-    ] = None,
-    svg: Annotated[Optional[str], typer.Option("--svg", help="Also write the drawing to this standalone SVG file.", show_default=False)] = None,
+    workload: Annotated[str | None, typer.Option("--workload", help="Only this workload: KIND/NAME (or NAME).", show_default=False)] = None,
+    svg: Annotated[str | None, typer.Option("--svg", help="Also write the drawing to this standalone SVG file.", show_default=False)] = None,
     propagation: Annotated[
         float,
         typer.Option("--propagation", min=0, help="Seconds after deletion during which endpoints and load balancers still send traffic."),

@@ -3,7 +3,7 @@
 Helm, Argo CD and shell pipes run `zdrender [render options]` on every render, so start-up is paid
 thousands of times a day. Importing Typer costs ~55 ms and its parsing builds a pydantic TypeAdapter
 per parameter on every call (~90 ms more): a 3 KB release took 210 ms through Typer, 65 ms here. When
-argv holds only the render options below, written plainly, it is read here and `render.render` runs
+argv holds only the render options (options.py), written plainly, it is read here and `render.render` runs
 with nothing else imported. Anything else (a command, --help, --version, `--`, combined short flags,
 an unknown, repeated or malformed option) goes to the Typer app in cli.py, which owns every usage
 error and message.
@@ -16,20 +16,7 @@ import os
 import sys
 from typing import Any
 
-VALUE, MULTI = "value", "multi"
-# Render options as cli.render declares them for Typer -> (keyword of render.render, VALUE, MULTI or
-# the flag's value). tests/test_entry.py checks this table against the Typer declarations.
-RENDER_OPTIONS: dict[str, tuple[str, Any]] = {
-    "--kube-version": ("kube_version", VALUE),
-    "--set": ("assignments", MULTI),
-    "--config": ("config", VALUE),
-    "--report": ("report", VALUE),
-    "--quiet": ("quiet", True),
-    "-q": ("quiet", True),
-    "--verbose": ("verbose", True),
-    "-v": ("verbose", True),
-    "--allow-empty": ("allow_empty", True),
-}
+from .options import BY_FLAG, FLAG, MULTI
 
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
@@ -39,13 +26,14 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
     while args:
         token = args.pop(0)
         name, eq, inline = token.partition("=")
-        if name not in RENDER_OPTIONS:
+        option = BY_FLAG.get(name)
+        if option is None:
             return None
-        param, kind = RENDER_OPTIONS[name]
-        if kind not in (VALUE, MULTI):  # a flag
+        param = option.param
+        if option.kind == FLAG:
             if eq or param in kwargs:
                 return None
-            kwargs[param] = kind
+            kwargs[param] = True
             continue
         if eq:
             value = inline
@@ -53,7 +41,7 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
             value = args.pop(0)
         else:
             return None
-        if kind == MULTI:
+        if option.kind == MULTI:
             kwargs.setdefault(param, []).append(value)
         elif param in kwargs:
             return None

@@ -19,15 +19,16 @@ takes them as new resources. Findings become `results` (kyaml's `framework.Resul
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from . import patch, pipeline, rewrite, stream, yamldoc
+from . import emit, patch, pipeline, rewrite, stream, yamldoc
+from .finding import Finding
 from .rules import REGISTRY
-from .rules.base import Finding
 from .settings import Settings, SettingsError
 from .workload import as_dict, as_list
 
@@ -80,10 +81,10 @@ def _run(text: str, settings_for: Callable[[Any], Settings], rules: tuple[Module
         return outcome
     parsed_stream, document, parsed = _parse(text)
     settings = settings_for(_function_config(parsed.data))
-    outcome = _edit_items(document, parsed, settings, rules)
-    if outcome is None:
+    edited = _edit_items(document, parsed, settings, rules)
+    if edited is None:
         return _edit_whole(text, settings, rules)
-    output, findings = outcome
+    output, findings = edited
     texts = [output if d is document else d.text for d in parsed_stream.documents]
     return Outcome(output=parsed_stream.join(texts), findings=findings)
 
@@ -157,15 +158,10 @@ def _items(text: str, root: Any) -> list[_Item] | None:
         starts.append((line, item.start_mark.column))
     end = patch.after_line(text, yamldoc.node_end(node))
     bounds = [s for s, _ in starts] + [end]
-    return [
-        _Item(start=bounds[i], end=bounds[i + 1], dash=dash, column=column, text=text[bounds[i] : bounds[i + 1]])
-        for i, (_, column) in enumerate(starts)
-    ]
+    return [_Item(start=bounds[i], end=bounds[i + 1], dash=dash, column=column, text=text[bounds[i] : bounds[i + 1]]) for i, (_, column) in enumerate(starts)]
 
 
-def _edit_items(
-    document: stream.Document, parsed: yamldoc.Parsed, settings: Settings, rules: tuple[ModuleType, ...]
-) -> tuple[str, list[Finding]] | None:
+def _edit_items(document: stream.Document, parsed: yamldoc.Parsed, settings: Settings, rules: tuple[ModuleType, ...]) -> tuple[str, list[Finding]] | None:
     """Patch the list item by item: its items become a stream of documents for the pipeline (which
     then parses only workloads and their context, each on its own), and the edited items go back in
     place. None when the list's text cannot be cut into items; the caller takes the slow path."""
@@ -194,21 +190,20 @@ def _edit_items(
     for f in findings:  # from the item stream to the list: item N's pointer is /items/N
         i = f.document - 1
         first_line = document.line + text.count("\n", 0, items[i].start)
-        f.line = first_line + (f.line - outputs[i].document.line - 1) if f.line else first_line
         f.path = f"/items/{i}{f.path}" if f.path else ""
-        f.document, f.index = document.number, 0
+        f.locate(document=document.number, index=0, source=f.source, line=first_line + (f.line - outputs[i].document.line - 1) if f.line else first_line)
     added = [_new_item(f) for f in findings if f.new_document is not None]
     results = [result_item(f, data["items"]) for f in findings]
     seq_indent = max(0, items[0].dash - _key_column(root, "items"))
     nl = document.newline
     if added:
-        block = "".join(line + nl for value in added for line in patch.block_item(value, items[0].dash, seq_indent))
+        block = "".join(line + nl for value in added for line in emit.block_item(value, items[0].dash, seq_indent))
         if yamldoc.load(block) != added:
             return None
         edits.append((items[-1].end, items[-1].end, block))
     if results and "results" not in data:
-        column = root.value[0][0].start_mark.column
-        block = "".join(line + nl for line in patch.block_entry("results", results, column, seq_indent))
+        column = root.value[0][0].start_mark.column if root is not None else 0
+        block = "".join(line + nl for line in emit.block_entry("results", results, column, seq_indent))
         if yamldoc.load(block) != {"results": results}:
             return None
         edits.append((patch.after_line(text, yamldoc.node_end(root)), patch.after_line(text, yamldoc.node_end(root)), block))
@@ -398,5 +393,5 @@ def error_output(text: str, message: str) -> str:
                 return output
     except (patch.PatchError, yamldoc.YAMLError):
         pass
-    lines = [f"apiVersion: {API_VERSIONS[0]}", f"kind: {KIND}", *patch.block_entry("results", error, 0, 0)]
+    lines = [f"apiVersion: {API_VERSIONS[0]}", f"kind: {KIND}", *emit.block_entry("results", error, 0, 0)]
     return "\n".join(lines) + "\n"

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 from . import patch, rewrite, stream, yamldoc
+from .finding import Finding
 from .rules import REGISTRY
-from .rules.base import Finding, RuleContext, Unsettable
+from .rules.base import RuleContext, Unsettable
 from .settings import ANNOTATION_PREFIX, Settings, SettingsError
 from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
 
@@ -96,17 +98,15 @@ def _input_error(doc: stream.Document, err: yamldoc.YAMLError) -> InputError:
     return InputError(f"{where}{line}: {err.message}; fix the YAML of this document")
 
 
-def run(
-    text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True
-) -> Result:
+def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True) -> Result:
     """One pass. keep_nodes=False (rendering) parses each workload when its turn comes and drops every
     document's node graph (~25x its text in memory) once planned: only one is alive at a time."""
     if stream.cr_only(text):  # old Mac line ends: split, read and edit as LF, written back as CR
-        result = run(text.replace("\r", "\n"), settings, parse_all=parse_all, rules=rules, keep_nodes=keep_nodes)
-        for document in result.documents:
+        as_lf = run(text.replace("\r", "\n"), settings, parse_all=parse_all, rules=rules, keep_nodes=keep_nodes)
+        for document in as_lf.documents:
             document.document.text = document.document.text.replace("\n", "\r")
             document.output = document.output.replace("\n", "\r")
-        return result
+        return as_lf
     parsed_stream = stream.split(text)
     results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
     context = StreamContext()
@@ -158,14 +158,15 @@ def _resolve(document: Any, pointer: str) -> Any:
 def _plan_document(result: DocumentResult, settings: Settings, context: StreamContext, rules: tuple[ModuleType, ...]) -> None:
     import jsonpatch
 
-    doc = result.document
-    original = result.parsed.data
+    doc, parsed = result.document, result.parsed
+    assert parsed is not None, "only parsed documents are planned"
+    original = parsed.data
     targets = list(workloads_in(original, context))
     if not targets:
         return
     working = yamldoc.copy_data(original)
     for target in targets:
-        annotations_line = yamldoc.line_of(result.parsed.root, patch.split_pointer(target.pointer + "/metadata/annotations"))
+        annotations_line = yamldoc.line_of(parsed.root, patch.split_pointer(target.pointer + "/metadata/annotations"))
         where = f"{target.ref} (document {doc.number}, line {doc.line + (annotations_line or 1) - 1})"
         try:
             local = settings.for_annotations(target.annotations, where)
@@ -177,7 +178,15 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
             close = difflib.get_close_matches(key, [ANNOTATION_PREFIX + k for k in settings.knobs], n=1)
             hint = f"; did you mean {close[0]}?" if close else "; see `zdrender rules` for the settings"
             result.findings.append(
-                Finding("settings", "warning", f"annotation {key} names no zdrender setting and is ignored{hint}", path=target.pointer + "/metadata/annotations", kind=target.kind, name=target.name, namespace=target.namespace)
+                Finding(
+                    "settings",
+                    "warning",
+                    f"annotation {key} names no zdrender setting and is ignored{hint}",
+                    path=target.pointer + "/metadata/annotations",
+                    kind=target.kind,
+                    name=target.name,
+                    namespace=target.namespace,
+                )
             )
         extra = tuple(local.values.get("sidecar-names", ()))
         for rule in rules:
@@ -210,9 +219,8 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 result.findings.append(finding)
     source = result.source  # a search of the document's text: once, not per finding
     for finding in result.findings:
-        finding.document, finding.index, finding.source = doc.number, result.index, source
-        line = yamldoc.line_of(result.parsed.root, patch.split_pointer(finding.path)) if finding.path else None
-        finding.line = doc.line + line - 1 if line else doc.line
+        line = yamldoc.line_of(parsed.root, patch.split_pointer(finding.path)) if finding.path else None
+        finding.locate(document=doc.number, index=result.index, source=source, line=doc.line + line - 1 if line else doc.line)
     if result.ops:
         result.output = _edit(result, working)
     for finding in result.findings:
@@ -245,8 +253,7 @@ def _hold_back(finding: Finding, kind: str) -> None:
     and then the whole `helm upgrade` / `kubectl apply` fails on a field it cannot change."""
     finding.ops = []
     finding.message += (
-        f" (not applied: a {kind}'s pod template cannot change once created, so an upgrade of an installed"
-        " release would fail; apply it in the chart, or set patch-immutable=true for new installs)"
+        f" (not applied: a {kind}'s pod template cannot change once created, so an upgrade of an installed release would fail; apply it in the chart, or set patch-immutable=true for new installs)"
     )
 
 
@@ -265,22 +272,12 @@ def _edited(result: DocumentResult, source: str, expected: Any) -> str:
         text, reason = rewrite.checked_edit(source, result.ops, expected, result.parsed)
     except rewrite.RewriteError as err:  # fail closed: never emit a document that is not the planned one
         raise InputError(
-            f"document {doc.number} (line {doc.line}): zdrender could not re-write it without changing more than its patch "
-            f"({err}); nothing was written; please report this with the document"
+            f"document {doc.number} (line {doc.line}): zdrender could not re-write it without changing more than its patch ({err}); nothing was written; please report this with the document"
         ) from None
     if reason is not None:
-        result.findings.append(
-            Finding(
-                "engine",
-                "info",
-                f"document re-written in full instead of edited in place ({reason}); comments, quoting and anchors are kept, indentation of untouched lines may differ",
-                document=doc.number,
-                index=result.index if result.index is not None else -1,
-                kind=str(expected.get("kind", "")) if isinstance(expected, dict) else "",
-                source=result.source,
-                line=doc.line,
-            )
-        )
+        note = f"document re-written in full instead of edited in place ({reason}); comments, quoting and anchors are kept, indentation of untouched lines may differ"
+        kind = str(expected.get("kind", "")) if isinstance(expected, dict) else ""
+        result.findings.append(Finding("engine", "info", note, kind=kind).locate(document=doc.number, index=result.index, source=result.source, line=doc.line))
     return text
 
 
@@ -315,7 +312,7 @@ def explain(result: Result) -> list[dict[str, Any]]:
         if doc.index is None:
             continue
         data = doc.data if doc.parsed is not None else parse_document(doc.document).data
-        meta = data.get("metadata") if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else {}
+        meta = data["metadata"] if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else {}
         entries.append(
             {
                 "index": doc.index,

@@ -7,6 +7,7 @@ usage errors) and delegates here. Nothing is written to stdout until the whole s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -18,10 +19,8 @@ def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
     if report:
         from .report import write_report
 
-        try:
+        with contextlib.suppress(OSError):
             write_report(report, [], error=message)
-        except OSError:
-            pass
     sys.stderr.write(f"zdrender: {one_line(message)}\n")
     return SystemExit(code)
 
@@ -71,7 +70,8 @@ def render(
     verbose: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    from . import krm, pipeline, report as reports
+    from . import krm, pipeline
+    from . import report as reports
     from .settings import SettingsError
 
     report = report or os.environ.get("ZDRENDER_REPORT") or None
@@ -111,7 +111,8 @@ def _write_report(report: str, findings) -> None:
 def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
     """KRM function mode: stdout is always a ResourceList (with an error result on failure), and
     only the exit code tells kustomize and kpt that it failed."""
-    from . import krm, report as reports
+    from . import krm
+    from . import report as reports
 
     outcome = krm.run(text, settings_for)
     sys.stdout.buffer.write(outcome.output.encode("utf-8"))

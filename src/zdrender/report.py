@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from .rules.base import Finding
+from .finding import Finding
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 FORMATS = ("text", "json", "sarif", "github")
@@ -31,31 +32,6 @@ def reaches(finding: Finding, threshold: str) -> bool:
     return SEVERITY_ORDER[finding.severity] >= SEVERITY_ORDER[threshold]
 
 
-def file_label(finding: Finding) -> str:
-    return finding.file if finding.file not in (None, "-") else "stdin"
-
-
-def location(finding: Finding) -> tuple[str, int | None]:
-    """The file and line a finding points at, for tools that annotate files (SARIF, GitHub).
-
-    A file named on the command line comes with the line in it. On stdin, Helm's `# Source:`
-    template (or the Helm 4 filename annotation) names the file, but without a line, since the
-    rendered stream's line numbers mean nothing in the template; failing that, "stdin" and the line.
-    """
-    if finding.file not in (None, "-"):
-        return finding.file, finding.line
-    if finding.source:
-        return finding.source, None
-    return "stdin", finding.line
-
-
-def where(finding: Finding) -> str:
-    ref = f"{finding.kind}/{finding.name}" if finding.name else (finding.kind or "document")
-    if finding.namespace:
-        ref = f"{finding.namespace}/{ref}"
-    return ref
-
-
 def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list[str]:
     """Short lines for stderr: every unfixed warning, then one line counting the changes."""
     findings = list(findings)
@@ -63,7 +39,7 @@ def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list
     for f in findings:
         if verbose or (not f.fixed and SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER["warning"]):
             label = "fixed" if f.fixed else f.severity
-            lines.append(one_line(f"zdrender: {label}: {where(f)} [{f.rule}]: {f.message}"))
+            lines.append(one_line(f"zdrender: {label}: {f.ref} [{f.rule}]: {f.message}"))
     fixed = [f for f in findings if f.fixed]
     if fixed:
         workloads = len({(f.document, f.kind, f.name) for f in fixed})
@@ -76,7 +52,7 @@ def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list
 def counts(findings: Iterable[Finding]) -> dict[str, int]:
     """Findings per severity, and how many carry a fix."""
     findings = list(findings)
-    totals = {severity: 0 for severity in SEVERITY_ORDER}
+    totals = dict.fromkeys(SEVERITY_ORDER, 0)
     for f in findings:
         totals[f.severity] += 1
     totals["fixable"] = sum(1 for f in findings if f.fixed)
@@ -100,10 +76,10 @@ def to_json(findings: Iterable[Finding], *, error: str | None = None, mode: str 
 
 def finding_line(finding: Finding, *, mode: str = "render", markup: bool = False) -> str:
     """`file:line: severity [rule] Kind/name: message`, one line (Rich markup when `markup`)."""
-    where_text = where(finding)
+    where_text = finding.ref
     if finding.file in (None, "-") and finding.source:
         where_text += f" ({finding.source})"
-    place = file_label(finding) + (f":{finding.line}" if finding.line else "")
+    place = finding.file_label + (f":{finding.line}" if finding.line else "")
     tag = (" [fixed]" if mode == "render" else " [fixable]") if finding.fixed else ""
     parts = [one_line(part) for part in (f"{place}:", finding.severity, f"[{finding.rule}]", f"{where_text}:", finding.message + tag)]
     if not markup:
@@ -159,14 +135,14 @@ def to_github(findings: Iterable[Finding], *, error: str | None = None, mode: st
     """GitHub Actions workflow commands: `::warning file=...,line=...,title=...::message`."""
     lines = []
     for f in findings:
-        path, line = location(f)
+        path, line = f.location()
         path = _repository_path(path)
         properties = [] if path == "stdin" else [f"file={_github_property(path)}"]
         if line and path != "stdin":
             properties.append(f"line={line}")
         properties.append(f"title={_github_property(f'zdrender {f.rule}')}")
         tag = (" [fixed]" if mode == "render" else " [fixable]") if f.fixed else ""
-        message = f"{where(f)}: {f.message}{tag}"
+        message = f"{f.ref}: {f.message}{tag}"
         lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(properties)}::{_github_data(message)}")
     if error is not None:
         lines.append(f"::error title=zdrender::{_github_data(error)}")

@@ -19,7 +19,7 @@ import io
 import re
 from typing import Any
 
-from . import patch, yamldoc
+from . import emit, patch, yamldoc
 
 
 class RewriteError(Exception):
@@ -80,7 +80,7 @@ def _round_trip(seq_indent: int) -> Any:
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
-    class _AsWritten(VersionedResolver):  # type: ignore[misc]
+    class _AsWritten(VersionedResolver):
         """Every plain scalar is its own text (a merge key `<<` stays a merge)."""
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
@@ -207,7 +207,7 @@ def _node(value: Any) -> Any:
         return mapping
     if isinstance(value, list):
         return CommentedSeq(_node(item) for item in value)
-    written = patch.scalar(value)
+    written = emit.scalar(value)
     if written.startswith('"'):
         return DoubleQuotedScalarString(value)
     return written

@@ -1,7 +1,7 @@
 """SARIF 2.1.0 logs of findings, for code scanning in CI (GitHub, GitLab, Azure DevOps).
 
 One run per log: the driver lists every registered rule (summary, rationale, settings), each finding
-is a result located by file and line (see report.location), and its JSON patch rides in the result's
+is a result located by file and line (see Finding.location), and its JSON patch rides in the result's
 property bag, since SARIF's own `fixes` need byte regions of the template, which a rendered stream
 does not have. Bad input appears as a failed invocation with an error notification, so a CI step
 that uploads the log still shows why zdrender stopped.
@@ -10,13 +10,13 @@ that uploads the log still shows why zdrender stopped.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from . import __version__, catalog
-from .report import location, where
-from .rules.base import Finding
+from .finding import Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/zdrender/"
@@ -71,11 +71,7 @@ def rule_descriptors(used: Iterable[str] = ()) -> list[dict[str, Any]]:
 def descriptor(entry: dict[str, Any]) -> dict[str, Any]:
     settings = [catalog.knob_line(knob) for knob in entry["knobs"]]
     help_text = entry["rationale"] + ("\n\nSettings:\n" + "\n".join(f"  {s}" for s in settings) if settings else "")
-    help_markdown = entry["rationale"] + (
-        "\n\nSettings:\n\n" + "\n".join(f"- `{k['key']}` (default `{k['default']}`): {k['help']}" for k in entry["knobs"])
-        if entry["knobs"]
-        else ""
-    )
+    help_markdown = entry["rationale"] + ("\n\nSettings:\n\n" + "\n".join(f"- `{k['key']}` (default `{k['default']}`): {k['help']}" for k in entry["knobs"]) if entry["knobs"] else "")
     return {
         "id": entry["id"],
         "shortDescription": {"text": entry["summary"]},
@@ -86,7 +82,7 @@ def descriptor(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def result(finding: Finding, rule_index: int) -> dict[str, Any]:
-    path, line = location(finding)
+    path, line = finding.location()
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri(path)}}
     if line:
         physical["region"] = {"startLine": line}
@@ -108,11 +104,11 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": f"{where(finding)}: {finding.message}"},
+        "message": {"text": f"{finding.ref}: {finding.message}"},
         "locations": [
             {
                 "physicalLocation": physical,
-                "logicalLocations": [{"fullyQualifiedName": where(finding), "kind": "resource"}],
+                "logicalLocations": [{"fullyQualifiedName": finding.ref, "kind": "resource"}],
             }
         ],
         "properties": properties,

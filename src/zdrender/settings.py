@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 ANNOTATION_PREFIX = "zdrender.io/"
 
@@ -202,11 +203,7 @@ class Settings:
 
     def unknown_annotations(self, annotations: Mapping[str, Any]) -> list[str]:
         """zdrender.io/* annotations that name no setting (a typo would otherwise be silently ignored)."""
-        return [
-            key
-            for key in annotations
-            if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and self.knob(key[len(ANNOTATION_PREFIX) :]) is None
-        ]
+        return [key for key in annotations if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and self.knob(key[len(ANNOTATION_PREFIX) :]) is None]
 
     @property
     def kube_version(self) -> tuple[int, int]:

@@ -9,6 +9,7 @@ split agree with every YAML parser while costing next to nothing on the document
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -139,7 +140,7 @@ def split(text: str) -> Stream:
     documents: list[Document] = []
     line = 1
     number = 0
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in itertools.pairwise(starts):
         chunk = text[begin:end]
         kind, has_content, classified = classify(chunk)
         # A blank prelude before the first `---` is not a document a reader would count.

@@ -8,10 +8,13 @@ the document before each rule, so a rule sees what the rules before it planned.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterator, Mapping
+from typing import Any
+
+from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list
+from .policy import mesh_proxy_stays, sidecar_kind, sleep_seconds
 
 # kind -> JSON pointer of the pod template inside the object ("" for a Pod: the object is the pod)
 TEMPLATE_POINTERS = {
@@ -32,69 +35,6 @@ CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionB
 LIST_KINDS = frozenset({"List", "ResourceList"})
 HOOK_ANNOTATION = "helm.sh/hook"
 
-DEFAULT_GRACE_SECONDS = 30
-PROBE_DEFAULTS = {
-    "initialDelaySeconds": 0,
-    "periodSeconds": 10,
-    "timeoutSeconds": 1,
-    "successThreshold": 1,
-    "failureThreshold": 3,
-}
-PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
-# SetDefaults_Probe replaces 0 as well as a missing value for these (an initialDelaySeconds of 0 is 0).
-PROBE_ZERO_IS_DEFAULT = frozenset({"periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"})
-
-# Helpers that must outlive the app: (kind, pattern matched against the container name or image).
-# Image patterns end at a tag (`:`), a digest (`@`) or the end, so `linkerd/proxy@sha256:...` matches
-# and `nginx-exporter` does not look like anything here. Metrics exporters are deliberately absent:
-# they carry no traffic for the app, so they stay main containers.
-KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern))
-    for kind, pattern in (
-        # v2 image: gcr.io/cloud-sql-connectors/cloud-sql-proxy; v1 image: gcr.io/cloudsql-docker/gce-proxy
-        ("cloud-sql-proxy", r"cloud[-_]?sql[-_]?proxy|cloudsql-docker/gce-proxy|(^|/)gce-proxy($|[:@])"),
-        ("alloydb-auth-proxy", r"alloydb[-_]auth[-_]proxy"),
-        ("istio-proxy", r"(^|/)istio-proxy$|(^|/)proxyv2($|[:@])"),
-        ("linkerd-proxy", r"(^|/)linkerd-proxy$|linkerd/proxy($|[:@])|linkerd2-proxy"),
-        ("envoy", r"(^|/)envoy($|[:@-])|envoyproxy/envoy"),
-        ("oauth2-proxy", r"oauth2[-_]proxy"),
-        ("vault-agent", r"(^|/)vault-agent(?!-injector)"),
-        ("fluent-bit", r"fluent[-_]?bit"),
-        ("fluentd", r"(^|/)fluentd($|[:@-])"),
-        ("log-shipper", r"^log[-_]?shipper"),  # by container name only: the image is often busybox
-    )
-)
-
-
-# Mesh proxies injected at admission are not in the manifest; their annotations say how long they stay.
-ISTIO_CONFIG = "proxy.istio.io/config"
-LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
-_GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)")  # ASCII digits, as Go reads them
-MAX_SECONDS = 2**63 - 1  # the API keeps seconds in an int64: a longer wait is not one Kubernetes can hold
-_WHOLE = re.compile(r"0*[0-9]{1,19}")  # int64 has 19 digits; int() refuses strings of more than 4300
-_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def go_duration_seconds(value: Any) -> float | None:
-    """Seconds of a Go duration ("30s", "1m30s", "500ms"); None when it is not one."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or _GO_DURATION.sub("", text) != "":
-        return None
-    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
-    return seconds if seconds <= MAX_SECONDS else None  # also drops inf ("1" * 400 + "s")
-
-
-def whole_seconds(value: Any) -> int | None:
-    """A whole number of seconds from an int or a string of ASCII digits ("15", " 7 "), within int64;
-    None otherwise. (`str.isdigit` also takes "²", which int() rejects.)"""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
-        value = int(value.strip())
-    return value if isinstance(value, int) and 0 <= value <= MAX_SECONDS else None
-
 
 def escape(part: str | int) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
@@ -102,14 +42,6 @@ def escape(part: str | int) -> str:
 
 def pointer(*parts: str | int) -> str:
     return "".join("/" + escape(p) for p in parts)
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 @dataclass
@@ -129,30 +61,6 @@ class Probe:
     @property
     def timing(self) -> dict[str, int]:
         return {k: self[k] for k in PROBE_DEFAULTS}
-
-
-_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+([0-9]+)(?:s)?\s*(?:$|[;&|])")
-_SLEEP_ARGUMENT = re.compile(r"([0-9]+)s?")
-
-
-def sleep_seconds(handler: Any) -> int | None:
-    """Seconds a preStop handler sleeps: native `sleep`, `exec: [sleep, N]` or a shell `sleep N`."""
-    handler = as_dict(handler)
-    native = as_dict(handler.get("sleep")).get("seconds")
-    if isinstance(native, int) and not isinstance(native, bool):
-        return native if native <= MAX_SECONDS else None
-    command = [str(c) for c in as_list(as_dict(handler.get("exec")).get("command"))]
-    argument = _SLEEP_ARGUMENT.fullmatch(command[1]) if len(command) >= 2 else None
-    if argument and command[0].rsplit("/", 1)[-1] == "sleep":
-        return whole_seconds(argument.group(1))
-    if len(command) >= 3 and command[0].rsplit("/", 1)[-1] in SHELLS and command[1] == "-c":
-        match = _SLEEP_SCRIPT.match(command[2])
-        if match:
-            return whole_seconds(match.group(1))
-    return None
-
-
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "busybox"})
 
 
 @dataclass
@@ -197,16 +105,6 @@ class Container:
         return Probe(raw) if isinstance(raw, dict) else None
 
 
-def _sidecar_kind(raw: dict[str, Any], extra_names: tuple[str, ...]) -> str | None:
-    name, image = str(raw.get("name") or ""), str(raw.get("image") or "")
-    if name in extra_names:
-        return name
-    for kind, pattern in KNOWN_SIDECARS:
-        if pattern.search(name) or pattern.search(image):
-            return kind
-    return None
-
-
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     """A metav1.LabelSelector (matchLabels + matchExpressions) against labels; empty selects nothing."""
     match_labels = as_dict(selector.get("matchLabels"))
@@ -216,7 +114,7 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> 
     if any(str(labels.get(k)) != str(v) or k not in labels for k, v in match_labels.items()):
         return False
     for expr in expressions:
-        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in as_list(expr.get("values"))]
+        key, op, values = str(expr.get("key")), expr.get("operator"), [str(v) for v in as_list(expr.get("values"))]
         present = key in labels
         if op == "In" and not (present and str(labels[key]) in values):
             return False
@@ -255,18 +153,12 @@ class StreamContext:
         elif kind == "HorizontalPodAutoscaler":
             target = as_dict(spec.get("scaleTargetRef"))
             minimum = spec.get("minReplicas", 1)
-            self.hpas.append(
-                (namespace, str(target.get("kind", "")), str(target.get("name", "")), minimum if isinstance(minimum, int) else 1)
-            )
+            self.hpas.append((namespace, str(target.get("kind", "")), str(target.get("name", "")), minimum if isinstance(minimum, int) else 1))
         elif kind == "PodDisruptionBudget":
             self.add_pdb(namespace, spec.get("selector"), str(meta.get("name", "")), str(obj.get("apiVersion", "")))
 
     def services_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
-        return [
-            name
-            for ns, selector, name in self.services
-            if selector and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)
-        ]
+        return [name for ns, selector, name in self.services if selector and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)]
 
     def hpa_min_replicas(self, namespace: str | None, kind: str, name: str) -> int | None:
         for ns, target_kind, target_name, minimum in self.hpas:
@@ -286,17 +178,10 @@ class StreamContext:
         wanted = as_dict(selector.get("matchLabels"))
         if selector.get("matchExpressions") or not wanted:
             return []
-        return [
-            name
-            for ns, sel, name in self.pdbs
-            if same_namespace(ns, namespace)
-            and (sel is None or all(str(as_dict(sel.get("matchLabels")).get(k)) == str(v) for k, v in wanted.items()))
-        ]
+        return [name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and (sel is None or all(str(as_dict(sel.get("matchLabels")).get(k)) == str(v) for k, v in wanted.items()))]
 
     def pdbs_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
-        return [
-            name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and (sel is None or selector_matches(sel, labels))
-        ]
+        return [name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and (sel is None or selector_matches(sel, labels))]
 
 
 @dataclass
@@ -387,12 +272,8 @@ class Workload:
 
     @cached_property
     def containers(self) -> list[Container]:
-        raws = [c for c in as_list(self.pod_spec.get("containers"))]
-        found = [
-            Container(i, f"{self.pod_spec_pointer}/containers/{i}", c, sidecar=_sidecar_kind(c, self.extra_sidecars))
-            for i, c in enumerate(raws)
-            if isinstance(c, dict)
-        ]
+        raws = list(as_list(self.pod_spec.get("containers")))
+        found = [Container(i, f"{self.pod_spec_pointer}/containers/{i}", c, sidecar=sidecar_kind(c, self.extra_sidecars)) for i, c in enumerate(raws) if isinstance(c, dict)]
         # A helper is only a sidecar when there is an app for it to serve.
         if not any(c.sidecar is None for c in found):
             for c in found:
@@ -402,7 +283,7 @@ class Workload:
     @cached_property
     def init_containers(self) -> list[Container]:
         return [
-            Container(i, f"{self.pod_spec_pointer}/initContainers/{i}", c, init=True, sidecar=_sidecar_kind(c, self.extra_sidecars))
+            Container(i, f"{self.pod_spec_pointer}/initContainers/{i}", c, init=True, sidecar=sidecar_kind(c, self.extra_sidecars))
             for i, c in enumerate(as_list(self.pod_spec.get("initContainers")))
             if isinstance(c, dict)
         ]
@@ -417,25 +298,8 @@ class Workload:
 
     @property
     def mesh_proxy_stays(self) -> list[tuple[float, str]]:
-        """Seconds an injected mesh proxy keeps running after the deletion, from the pod template's
-        annotations: Istio's terminationDrainDuration, Linkerd's wait before exit."""
-        annotations = as_dict(self.template_metadata.get("annotations"))
-        stays: list[tuple[float, str]] = []
-        config = annotations.get(ISTIO_CONFIG)
-        if isinstance(config, str) and "terminationDrainDuration" in config:
-            from . import yamldoc
-
-            try:
-                parsed = yamldoc.load(config)
-            except yamldoc.YAMLError:
-                parsed = None
-            drain = go_duration_seconds(as_dict(parsed).get("terminationDrainDuration"))
-            if drain is not None:
-                stays.append((drain, f"istio-proxy drains {as_dict(parsed)['terminationDrainDuration']}"))
-        wait = whole_seconds(annotations.get(LINKERD_WAIT))
-        if wait is not None:
-            stays.append((float(wait), f"linkerd-proxy waits {wait}s before exiting"))
-        return stays
+        """Seconds an injected mesh proxy keeps running after the deletion (policy.mesh_proxy_stays)."""
+        return mesh_proxy_stays(self.template_metadata)
 
     # -- the stream around it ----------------------------------------------------------------------
     @cached_property
@@ -485,9 +349,7 @@ def is_workload(obj: Mapping[str, Any]) -> bool:
     kind = kind_of(obj)
     if kind not in WORKLOAD_KINDS:
         return False
-    if kind == "Rollout" and not str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
-        return False
-    return True
+    return not (kind == "Rollout" and not str(obj.get("apiVersion", "")).startswith("argoproj.io/"))
 
 
 def context_objects(obj: Any) -> Iterator[dict[str, Any]]:

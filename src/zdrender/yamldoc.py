@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 try:  # libyaml is ~20x faster; the pure-Python loader gives the same nodes
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader
 
 # Nodes built again through aliases, per document (an alias bomb's expansion). Nodes written out in
 # the text are not counted: their number is bounded by the input's size, and a big ResourceList from
@@ -49,12 +49,12 @@ _CACHED_SPELLINGS = 50_000  # a bound on the memory it takes
 # is a string. A plain scalar is resolved here the way go-yaml v2 does it, so what zdrender compares and
 # writes is what the cluster reads (tests/tools/k8syaml runs the real library as the tests' oracle).
 _GO_WORDS: dict[str, tuple[str, Any]] = {
-    **{word: (_BOOL, True) for word in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
-    **{word: (_BOOL, False) for word in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
-    **{word: (_NULL, None) for word in ("", "~", "null", "Null", "NULL")},
-    **{word: (_FLOAT, math.nan) for word in (".nan", ".NaN", ".NAN")},
-    **{word: (_FLOAT, math.inf) for word in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
-    **{word: (_FLOAT, -math.inf) for word in ("-.inf", "-.Inf", "-.INF")},
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), (_BOOL, True)),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), (_BOOL, False)),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), (_NULL, None)),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), (_FLOAT, math.nan)),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), (_FLOAT, math.inf)),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), (_FLOAT, -math.inf)),
     "<<": (MERGE, "<<"),
 }
 _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))")
@@ -134,7 +134,7 @@ def _go_float32(value: float) -> str:
     return ("-" if negative else "") + text
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """libyaml's composer, with each plain scalar's tag resolved as go-yaml v2 does, once per spelling.
 
     The composer calls the resolver, written in Python, for every scalar; Kubernetes documents repeat
@@ -142,7 +142,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     only on its text and on whether it was quoted.
     """
 
-    def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
+    def resolve(self, kind, value, implicit):
         if kind is not ScalarNode:
             return super().resolve(kind, value, implicit)
         if not implicit[0]:  # quoted, or a `!` non-specific tag
@@ -156,7 +156,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
             tag = _TAG_CACHE[(value, implicit)] = go_resolve(value)[0]
         return tag
 
-    def descend_resolver(self, current_node, current_index):  # noqa: ANN001 - no path resolvers
+    def descend_resolver(self, current_node, current_index):
         pass
 
     def ascend_resolver(self):

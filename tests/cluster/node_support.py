@@ -10,9 +10,10 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from conftest import IN_CI, require
 
 from cluster import node
+
+from conftest import IN_CI, require
 
 
 @pytest.fixture(scope="session")

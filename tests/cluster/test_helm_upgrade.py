@@ -5,15 +5,16 @@ generation), Jobs and hooks keep their (immutable) pod templates, and Helm repor
 from __future__ import annotations
 
 import pytest
-from node_support import node_paths  # noqa: F401
 
 from cluster import node
 from cluster.scenarios import upgrade_sequence
 
+from node_support import node_paths  # noqa: F401
+
 pytestmark = pytest.mark.cluster
 
 
-def test_patched_upgrade_is_idempotent(node_paths: node.Paths) -> None:  # noqa: F811
+def test_patched_upgrade_is_idempotent(node_paths: node.Paths) -> None:
     install, patched, again = upgrade_sequence(node_paths)
     assert install.template_hash and patched.template_hash and again.template_hash
     assert patched.template_hash != install.template_hash, "the first patched upgrade must roll the pods onto the fixed template"

@@ -6,11 +6,12 @@ run with zdrender drops nothing. Each scenario is a real Helm 3 install and upgr
 from __future__ import annotations
 
 import pytest
-from node_support import node_paths  # noqa: F401  (the session's node)
 
 from cluster import node
 from cluster.proof import predict
 from cluster.scenarios import SCENARIOS, Run, run_once, save
+
+from node_support import node_paths  # noqa: F401  (the session's node)
 
 pytestmark = pytest.mark.cluster
 
@@ -29,9 +30,7 @@ def both(paths: node.Paths, sid: str) -> tuple[Run, Run]:
         predictions = predict(SCENARIOS[sid])
         for run in runs:
             predicted = predictions.get(run.variant)
-            assert predicted is not None and predicted.drops == (run.failed > 0), (
-                f"timeline model and node disagree: model {predicted}, {explain(run)}"
-            )
+            assert predicted is not None and predicted.drops == (run.failed > 0), f"timeline model and node disagree: model {predicted}, {explain(run)}"
     return runs[0], runs[1]
 
 
@@ -40,21 +39,21 @@ def explain(run: Run) -> str:
 
 
 @pytest.mark.parametrize("sid", DROPPING)
-def test_rollout_drops_nothing_with_zdrender(node_paths: node.Paths, sid: str) -> None:  # noqa: F811
+def test_rollout_drops_nothing_with_zdrender(node_paths: node.Paths, sid: str) -> None:
     without, with_ = both(node_paths, sid)
     assert without.failed > 0, "the scenario must show the gotcha, or this test could not fail: " + explain(without)
     assert with_.failed == 0 and with_.restarts == 0, explain(with_)
     assert with_.patch_paths, "zdrender changed nothing, yet the run passed: the scenario does not isolate its rule"
 
 
-def test_probes_restart_nothing_with_zdrender(node_paths: node.Paths) -> None:  # noqa: F811
+def test_probes_restart_nothing_with_zdrender(node_paths: node.Paths) -> None:
     without, with_ = both(node_paths, "probes")
     assert without.restarts > 0, "identical liveness must restart stalled containers: " + explain(without)
     assert with_.restarts == 0 and with_.failed == 0, explain(with_)
     assert any("probe-balance" in f and "identical" in f for f in without.findings + with_.findings)
 
 
-def test_shell_entrypoint_takes_the_whole_grace_period(node_paths: node.Paths) -> None:  # noqa: F811
+def test_shell_entrypoint_takes_the_whole_grace_period(node_paths: node.Paths) -> None:
     """zdrender cannot rewrite a script, so it warns; the node shows why: SIGTERM never reaches the app."""
     without, with_ = both(node_paths, "shell-entrypoint")
     assert without.termination_s is not None and with_.termination_s is not None
@@ -64,7 +63,7 @@ def test_shell_entrypoint_takes_the_whole_grace_period(node_paths: node.Paths) -
     assert with_.failed == 0, explain(with_)
 
 
-def test_recreate_outage_is_moved_not_lengthened(node_paths: node.Paths) -> None:  # noqa: F811
+def test_recreate_outage_is_moved_not_lengthened(node_paths: node.Paths) -> None:
     """A Recreate Deployment has an outage whatever the hooks: the preStop sleep must not make it longer
     (it only moves it later, while the terminating pod keeps serving)."""
     without, with_ = both(node_paths, "recreate")
@@ -76,7 +75,7 @@ def test_recreate_outage_is_moved_not_lengthened(node_paths: node.Paths) -> None
     assert with_.first_failure_s >= without.first_failure_s + 5, "the terminating pod keeps serving during its sleep"
 
 
-def test_single_replica_statefulset_gets_no_sleep(node_paths: node.Paths) -> None:  # noqa: F811
+def test_single_replica_statefulset_gets_no_sleep(node_paths: node.Paths) -> None:
     """Its successor starts only after the pod is gone: a sleep would only postpone the outage (measured
     before the rule skipped it: 1 s without, 1-4 s with), so zdrender leaves it alone and says why."""
     without, with_ = both(node_paths, "statefulset")

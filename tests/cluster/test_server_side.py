@@ -8,14 +8,16 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import corpus_files, require
-from node_support import node_paths  # noqa: F401  (the session's node)
 
 from cluster import node, validate
 
+from conftest import corpus_files, require
+from node_support import node_paths  # noqa: F401  (the session's node)
+
 pytestmark = pytest.mark.cluster
 
-def test_api_server_accepts_every_release_zdrender_writes(node_paths: node.Paths) -> None:  # noqa: F811
+
+def test_api_server_accepts_every_release_zdrender_writes(node_paths: node.Paths) -> None:
     files = corpus_files()
     require(bool(files), "the corpus is absent (ZDRENDER_CORPUS or ../shared/corpus)")
     start = time.monotonic()

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, require, tool
 from zdrender import stream
+
+from conftest import ROOT, require, tool
 
 CHART = ROOT / "examples" / "chart"
 RENDERED = ROOT / "examples" / "rendered.yaml"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from e2e_support import CHART, RENDERED, SYSTEM_PATH, by_name, console_script, is_hook, objects, ok, pipe, pre_stop, tool_dir
 
 from conftest import ROOT, tool
-from e2e_support import CHART, RENDERED, SYSTEM_PATH, by_name, console_script, is_hook, objects, ok, pipe, pre_stop, tool_dir
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
-
-import zdrender
-from conftest import ROOT
 from e2e_support import (
     CHART,
     FILENAME_ANNOTATION,
@@ -40,6 +36,10 @@ from e2e_support import (
     pre_stop,
     run,
 )
+
+import zdrender
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -189,11 +189,7 @@ def build_wheel(folder: Path) -> Path:
     version = zdrender.__version__
     info = f"zdrender-{version}.dist-info"
     package = ROOT / "src"
-    files = {
-        path.relative_to(package).as_posix(): path.read_bytes()
-        for path in sorted((package / "zdrender").rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
+    files = {path.relative_to(package).as_posix(): path.read_bytes() for path in sorted((package / "zdrender").rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: zdrender\nVersion: {version}\n".encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: zdrender-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{info}/entry_points.txt"] = b"[console_scripts]\nzdrender = zdrender.entry:main\n"

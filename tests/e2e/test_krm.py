@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from e2e_support import SYSTEM_PATH, console_script, documents, load, ok, run
 
 import zdrender
-from conftest import CORPUS, ROOT, require, tool
-from e2e_support import SYSTEM_PATH, console_script, documents, load, ok, run
 from zdrender import krm, stream
+
+from conftest import CORPUS, ROOT, require, tool
 
 pytestmark = pytest.mark.e2e
 
@@ -314,9 +315,7 @@ def test_lists_the_fast_path_cannot_cut_give_the_same_objects():
     expected = yaml.safe_load(render(KUSTOMIZE_LIST))
     out = render(json.dumps(yaml.safe_load(KUSTOMIZE_LIST)))
     assert yaml.safe_load(out) == expected
-    aliased = KUSTOMIZE_LIST.replace("        labels:\n          app: api\n", "        labels: &labels\n          app: api\n").replace(
-        "    selector:\n      app: api\n", "    selector: *labels\n"
-    )
+    aliased = KUSTOMIZE_LIST.replace("        labels:\n          app: api\n", "        labels: &labels\n          app: api\n").replace("    selector:\n      app: api\n", "    selector: *labels\n")
     assert yaml.safe_load(render(aliased)) == expected
 
 

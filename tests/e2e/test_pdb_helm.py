@@ -5,9 +5,9 @@ keeps it (it carries the workload's postrender filename annotation, by which Hel
 from __future__ import annotations
 
 import pytest
+from e2e_support import CHART, helm, helm_env, objects, ok, run  # noqa: F401 (helm_env is a fixture)
 
 from conftest import ROOT
-from e2e_support import CHART, helm, helm_env, objects, ok, run  # noqa: F401 (helm_env is a fixture)
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""What every rule module shares: findings, the context a rule plans in, and op builders."""
+"""What every rule module shares: the context a rule plans in, and op builders (findings: finding.py)."""
 
 from __future__ import annotations
 
@@ -8,48 +8,7 @@ from typing import Any
 from ..settings import Settings
 from ..workload import StreamContext, Workload, escape
 
-SEVERITIES = ("info", "warning", "error")
 NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
-
-
-@dataclass
-class Finding:
-    rule: str
-    severity: str  # info | warning | error
-    message: str
-    ops: list[dict[str, Any]] = field(default_factory=list)
-    path: str = ""  # JSON pointer (in the document) of the field the finding is about
-    # Filled in by the pipeline:
-    document: int = 0  # 1-based document number in the stream
-    index: int = -1  # 0-based position among the documents that hold an object
-    kind: str = ""
-    name: str = ""
-    namespace: str | None = None
-    source: str | None = None  # Helm's `# Source:` template or the Helm 4 filename annotation
-    line: int | None = None  # 1-based line of the input stream
-    new_document: str | None = None  # a whole document to insert after this one (text, no `---`)
-    file: str | None = None  # the input file named on the command line (None or "-": stdin); set by the CLI
-
-    @property
-    def fixed(self) -> bool:
-        return bool(self.ops) or self.new_document is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "rule": self.rule,
-            "severity": self.severity,
-            "message": self.message,
-            "document": self.document,
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "source": self.source,
-            "line": self.line,
-            "path": self.path,
-            "patch": self.ops,
-            "new_document": self.new_document,
-        }
 
 
 @dataclass
@@ -173,4 +132,4 @@ def _has(node: Any, part: str) -> bool:
     return isinstance(node, list) and part.isdigit() and int(part) < len(node)
 
 
-__all__ = ["Finding", "RuleContext", "SEVERITIES", "Unsettable", "Workload", "set_op"]
+__all__ = ["RuleContext", "Unsettable", "Workload", "set_op"]

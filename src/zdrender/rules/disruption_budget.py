@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..patch import block_value
+from ..emit import block_value
+from ..finding import Finding
 from ..settings import Knob
 from ..workload import Workload, as_dict, selector_matches
-from .base import Finding, RuleContext
+from .base import RuleContext
 
 ID = "disruption-budget"
 SUMMARY = "Add a PodDisruptionBudget (maxUnavailable 1) for Deployments/StatefulSets with 2+ replicas that have none (opt-in)."
@@ -23,8 +24,7 @@ KNOBS = (
     Knob(
         "disruption-budget",
         False,
-        "Add a policy/v1 PodDisruptionBudget with maxUnavailable 1 next to each Deployment/StatefulSet with 2+ "
-        "replicas that no PDB in the stream selects.",
+        "Add a policy/v1 PodDisruptionBudget with maxUnavailable 1 next to each Deployment/StatefulSet with 2+ replicas that no PDB in the stream selects.",
         kind="bool",
         per_workload=True,
     ),
@@ -56,10 +56,7 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     # Later workloads see it: a pod under two PDBs cannot be evicted at all, so none gets a second one.
     ctx.stream.add_pdb(workload.namespace, selector, name)
     text = document_text(pdb(workload, name, selector))
-    message = (
-        f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, "
-        "so a node drain could evict them all at once"
-    )
+    message = f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, so a node drain could evict them all at once"
     return [Finding(ID, "warning", message, path=f"{workload.pointer}/spec/selector", new_document=text)]
 
 

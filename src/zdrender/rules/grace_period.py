@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
+from ..finding import Finding
 from ..settings import Knob
-from .base import Finding, RuleContext, Workload
+from .base import RuleContext, Workload
 
 ID = "grace-period"
 SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget."

@@ -12,13 +12,13 @@ after the app. Only what the manifest shows counts; injection enabled by a names
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import patch, rewrite, yamldoc
+from .. import emit, rewrite, yamldoc
+from ..finding import Finding
+from ..kube import ISTIO_CONFIG, ISTIO_NATIVE, LINKERD_INJECT, LINKERD_NATIVE, LINKERD_WAIT, go_duration_seconds, is_true, istio_injected, linkerd_asked, linkerd_injected, whole_seconds
 from ..settings import Knob
-from ..workload import ISTIO_CONFIG, LINKERD_WAIT, Workload, as_dict, escape, go_duration_seconds, whole_seconds
+from ..workload import Workload, as_dict, escape
 from .app_drain import app_stop_seconds
-from .base import Finding, RuleContext, set_op
+from .base import RuleContext, set_op
 
 ID = "mesh"
 SUMMARY = "Set the Istio / Linkerd proxy's drain time to the app's sleep + drain budget."
@@ -31,32 +31,18 @@ KNOBS = (
         per_workload=True,
     ),
 )
-ISTIO_INJECT = "sidecar.istio.io/inject"
-ISTIO_NATIVE = "sidecar.istio.io/nativeSidecar"
-LINKERD_INJECT = "linkerd.io/inject"
-LINKERD_NATIVE = ("config.beta.linkerd.io/proxy-enable-native-sidecar", "config.alpha.linkerd.io/proxy-enable-native-sidecar")
-
-
-def _true(value: Any) -> bool:
-    return str(value).strip().lower() == "true"
 
 
 def wants_istio(workload: Workload) -> bool:
-    meta = workload.template_metadata
-    return any(_true(as_dict(meta.get(where)).get(ISTIO_INJECT)) for where in ("labels", "annotations"))
-
-
-def _inject_value(annotations: dict) -> bool:
-    return str(annotations.get(LINKERD_INJECT, "")).strip() in ("enabled", "ingress")
+    return istio_injected(workload.template_metadata)
 
 
 def wants_linkerd(workload: Workload) -> bool:
-    # Linkerd's webhook sees the pod (its template's annotations) and the namespace, never the workload's own.
-    return _inject_value(as_dict(workload.template_metadata.get("annotations")))
+    return linkerd_injected(workload.template_metadata)
 
 
 def _linkerd_on_workload(workload: Workload) -> Finding | None:
-    if workload.kind == "Pod" or wants_linkerd(workload) or not _inject_value(as_dict(workload.metadata.get("annotations"))):
+    if workload.kind == "Pod" or wants_linkerd(workload) or not linkerd_asked(workload.metadata.get("annotations")):
         return None
     message = (
         f"{LINKERD_INJECT} is on the {workload.kind}'s own metadata, where Linkerd does not read it (its webhook sees the pod "
@@ -78,9 +64,9 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     annotations = as_dict(workload.template_metadata.get("annotations"))
     base = f"{workload.template_pointer}/metadata/annotations/"
     findings = []
-    if istio and not _true(annotations.get(ISTIO_NATIVE)):
+    if istio and not is_true(annotations.get(ISTIO_NATIVE)):
         findings += _istio(annotations, seconds, reason, base + escape(ISTIO_CONFIG), ctx)
-    if linkerd and not any(_true(annotations.get(key)) for key in LINKERD_NATIVE):
+    if linkerd and not any(is_true(annotations.get(key)) for key in LINKERD_NATIVE):
         findings += _linkerd(annotations, seconds, reason, base + escape(LINKERD_WAIT), ctx)
     return findings
 
@@ -89,10 +75,7 @@ def _job_advice(istio: bool, path: str) -> Finding:
     if istio:
         how = f'annotate the pod template with {ISTIO_NATIVE}: "true" (Istio 1.24+, Kubernetes 1.29+)'
     else:
-        how = (
-            f'annotate it with {LINKERD_NATIVE[0]}: "true" (Linkerd 2.19+, Kubernetes 1.29+; '
-            f"{LINKERD_NATIVE[1]} on Linkerd 2.15 to 2.18)"
-        )
+        how = f'annotate it with {LINKERD_NATIVE[0]}: "true" (Linkerd 2.19+, Kubernetes 1.29+; {LINKERD_NATIVE[1]} on Linkerd 2.15 to 2.18)'
     mesh = "Istio" if istio else "Linkerd"
     return Finding(ID, "warning", f"the injected {mesh} proxy keeps running after the Job's container exits, so the Job never completes; {how} to inject it as a native sidecar", path=path)
 
@@ -127,14 +110,15 @@ def merged_config(text: str, config: dict, drain: str) -> str:
     try:
         return rewrite.checked_edit(text, [set_op(config, "/terminationDrainDuration", drain)], expected)[0]
     except rewrite.RewriteError:
-        return patch.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
+        return emit.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
 
 
 def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
     current = annotations.get(LINKERD_WAIT)
-    if current is not None and whole_seconds(current) is None:
+    have = whole_seconds(current)
+    if current is not None and have is None:
         return [Finding(ID, "warning", f"{LINKERD_WAIT} is {current!r}, not a whole number of seconds; left as is", path=path)]
-    if current is not None and whole_seconds(current) >= seconds:
+    if have is not None and have >= seconds:
         return []
     was = f"raised from {current}" if current is not None else "set"
     message = f"Linkerd proxy: {LINKERD_WAIT} {was} to {seconds} ({reason}), so the proxy outlives the app's drain"

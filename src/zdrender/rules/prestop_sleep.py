@@ -18,8 +18,9 @@ postpones the outage by its length, and on the node the outage was 1 s without i
 
 from __future__ import annotations
 
+from ..finding import Finding
 from ..settings import Knob
-from .base import NATIVE_SLEEP, Finding, RuleContext, Workload
+from .base import NATIVE_SLEEP, RuleContext, Workload
 
 ID = "prestop-sleep"
 SUMMARY = "Add a preStop sleep to each main container of a serving workload."
@@ -39,10 +40,7 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if workload.kind not in KINDS or not workload.serving:
         return []
     if workload.kind == "StatefulSet" and workload.replicas == 1:
-        message = (
-            "no preStop sleep for a 1-replica StatefulSet: its successor starts only after the pod is gone, so a sleep "
-            "would only postpone the outage; run 2+ replicas to roll without one"
-        )
+        message = "no preStop sleep for a 1-replica StatefulSet: its successor starts only after the pod is gone, so a sleep would only postpone the outage; run 2+ replicas to roll without one"
         return [Finding(ID, "info", message, path=f"{workload.template_pointer}/spec")]
     seconds = ctx.settings["prestop-seconds"]
     cap = ctx.sleep_cap(workload)

@@ -21,9 +21,11 @@ import copy
 import math
 from typing import Any
 
+from ..finding import Finding
+from ..kube import PROBE_DEFAULTS
 from ..settings import Knob
-from ..workload import PROBE_DEFAULTS, Container, Probe, as_dict, as_list
-from .base import Finding, RuleContext, Workload
+from ..workload import Container, Probe, as_dict, as_list
+from .base import RuleContext, Workload
 
 ID = "probe-balance"
 SUMMARY = "Make liveness probes slower than readiness probes so overload takes a pod out of rotation instead of restarting it."
@@ -122,8 +124,7 @@ def balanced_liveness(live: Probe, ready: Probe, has_startup: bool, settings: An
         startup_window = 0
     elif not settings["probe-startup"]:
         reasons.append(
-            f"initialDelaySeconds {timing['initialDelaySeconds']} -> {startup_window} ({settings['probe-delay-factor']} x readiness's "
-            f"{ready['initialDelaySeconds']}s delay + {ready_window}s to fail)"
+            f"initialDelaySeconds {timing['initialDelaySeconds']} -> {startup_window} ({settings['probe-delay-factor']} x readiness's {ready['initialDelaySeconds']}s delay + {ready_window}s to fail)"
         )
         timing["initialDelaySeconds"] = startup_window
         startup_window = 0
@@ -178,7 +179,7 @@ def plan_container(container: Container, ctx: RuleContext) -> list[Finding]:
             startup = Probe(probe)
             message = (
                 f'container "{container.name}": added a startupProbe (liveness\'s check every {probe["periodSeconds"]}s, '
-                f'{probe["failureThreshold"]} failures allowed = {probe["periodSeconds"] * probe["failureThreshold"]}s) so liveness '
+                f"{probe['failureThreshold']} failures allowed = {probe['periodSeconds'] * probe['failureThreshold']}s) so liveness "
                 f"only starts judging after the {startup_window}s readiness may need at start-up"
             )
             findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, probe)], path=path))

@@ -19,13 +19,14 @@ defaults that change with the move.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..finding import Finding
+from ..kube import Amount, amount, host_binding
 from ..settings import Knob
 from ..workload import as_dict, as_list
-from .base import Finding, RuleContext, Workload
+from .base import RuleContext, Workload
 
 ID = "rollout"
 SUMMARY = "Roll out without dropping capacity: no unavailable pod at one replica, a capped maxSurge, surging DaemonSets, apps/v1."
@@ -79,39 +80,6 @@ REMOVED_FIELDS = {
 }
 
 # ASCII digits, as the API reads them, and few enough for int() (the API refuses more than an int32 anyway).
-_PERCENT = re.compile(r"([0-9]{1,18})%")
-_ARGO_PERCENT = re.compile(r"([0-9]{1,18})%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
-
-
-@dataclass(frozen=True)
-class Amount:
-    """An IntOrString maxSurge / maxUnavailable."""
-
-    number: int
-    percent: bool
-
-    def pods(self, total: int, round_up: bool) -> int:
-        if not self.percent:
-            return self.number
-        scaled = self.number * total
-        return -(-scaled // 100) if round_up else scaled // 100
-
-    @property
-    def value(self) -> int | str:
-        return f"{self.number}%" if self.percent else self.number
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-def amount(value: Any, argo: bool = False) -> Amount | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Amount(value, False) if value >= 0 else None
-    if isinstance(value, str):
-        match = (_ARGO_PERCENT if argo else _PERCENT).fullmatch(value.strip())
-        if match:
-            return Amount(int(match.group(1)), True)
-    return None
 
 
 def _pods(n: int) -> str:
@@ -147,24 +115,9 @@ class Fields:
         return [ctx.set(f"{self.pointer}/{key}", value) for key, value in changes.items()]
 
 
-def host_binding(workload: Workload) -> tuple[str, str] | None:
-    """(why, path) when the pod binds ports on its node: hostNetwork, or a container hostPort."""
-    if workload.pod_spec.get("hostNetwork") is True:
-        return "uses hostNetwork", f"{workload.pod_spec_pointer}/hostNetwork"
-    for c in workload.containers + [i for i in workload.init_containers if i.is_restartable_init]:
-        for i, port in enumerate(as_list(c.raw.get("ports"))):
-            if isinstance(port, dict) and port.get("hostPort"):
-                return f'container "{c.name}" binds hostPort {port["hostPort"]}', f"{c.pointer}/ports/{i}/hostPort"
-    return None
-
-
 def writable_host_paths(workload: Workload) -> list[str]:
     """hostPath volumes a container mounts read-write: two pods on one node would share that state."""
-    host = {
-        str(v.get("name")): str(as_dict(v.get("hostPath")).get("path", "?"))
-        for v in as_list(workload.pod_spec.get("volumes"))
-        if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
-    }
+    host = {str(v.get("name")): str(as_dict(v.get("hostPath")).get("path", "?")) for v in as_list(workload.pod_spec.get("volumes")) if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)}
     found = []
     for c in workload.containers + workload.init_containers:
         for mount in as_list(c.raw.get("volumeMounts")):
@@ -210,11 +163,7 @@ def plan_api_version(workload: Workload, ctx: RuleContext) -> list[Finding]:
             ops.append({"op": "remove", "path": f"{base}/spec/{field}"})
             notes.append(f"spec.{field} dropped (not in apps/v1; {hint})")
     recreate = as_dict(spec.get("strategy")).get("type") == "Recreate"
-    changed = [
-        text
-        for path, text in LEGACY_DEFAULTS.get((old, kind), ())
-        if not _set_in(spec, path) and not (recreate and path.startswith("strategy/rollingUpdate/"))
-    ]
+    changed = [text for path, text in LEGACY_DEFAULTS.get((old, kind), ()) if not _set_in(spec, path) and not (recreate and path.startswith("strategy/rollingUpdate/"))]
     notes.append("defaults that change: " + ", ".join(changed) if changed else "no defaults change")
     message = f"moved from {old} (not served since Kubernetes 1.16) to apps/v1; " + "; ".join(notes)
     return [Finding(ID, "warning", message, ops=ops, path=f"{base}/apiVersion")]
@@ -239,10 +188,7 @@ def replicated_fields(workload: Workload) -> Fields | Finding | None:
                 f"the pod mounts PersistentVolumeClaim {', '.join(volumes)}, which a second pod may not be able to attach"
             )
             return Finding(ID, "info", message, path=f"{base}/type")
-        message = (
-            "strategy Recreate stops every pod before starting new ones: each rollout is an outage; "
-            "use RollingUpdate unless two versions really cannot run side by side"
-        )
+        message = "strategy Recreate stops every pod before starting new ones: each rollout is an outage; use RollingUpdate unless two versions really cannot run side by side"
         return Finding(ID, "warning", message, path=f"{base}/type")
     return Fields(f"{base}/rollingUpdate", strategy.get("rollingUpdate"), "25%", "25%")
 
@@ -265,8 +211,7 @@ def plan_replicated(workload: Workload, ctx: RuleContext) -> list[Finding]:
         new_surge = Amount(cap, True) if surge.percent else Amount(cap_pods, False)
         reasons.append(
             f"maxSurge {surge} -> {new_surge} ({_pods(surge.pods(n, True))} -> {_pods(new_surge.pods(n, True))} at {replicas}): "
-            f"capped at {cap}% so a rollout does not need that much spare capacity"
-            + (" at any count the HPA scales to" if hpa and surge.percent else "")
+            f"capped at {cap}% so a rollout does not need that much spare capacity" + (" at any count the HPA scales to" if hpa and surge.percent else "")
         )
     single = n == 1 and workload.serving
     warm = ctx.settings["keep-warm"]
@@ -281,16 +226,10 @@ def plan_replicated(workload: Workload, ctx: RuleContext) -> list[Finding]:
             scaled = _pods(unavailable.pods(n, False)) + (", more as the HPA scales up" if hpa and unavailable.percent else "")
             warm_changes.append(f"maxUnavailable {unavailable} ({scaled}) -> {new_unavailable}")
         if warm_changes:
-            why = (
-                f"at {replicas} the new pod must be ready before the only old one stops"
-                if single
-                else "keep-warm: no pod stops before its replacement is ready"
-            )
+            why = f"at {replicas} the new pod must be ready before the only old one stops" if single else "keep-warm: no pod stops before its replacement is ready"
             reasons.append(", ".join(warm_changes) + ": " + why)
     findings = []
-    changes = {
-        key: new.value for key, old, new in (("maxSurge", surge, new_surge), ("maxUnavailable", unavailable, new_unavailable)) if new != old
-    }
+    changes = {key: new.value for key, old, new in (("maxSurge", surge, new_surge), ("maxUnavailable", unavailable, new_unavailable)) if new != old}
     ops = fields.ops(ctx, changes) if changes else []
     if ops:
         findings.append(Finding(ID, "warning", "; ".join(reasons), ops=ops, path=fields.pointer))
@@ -322,7 +261,7 @@ def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if bound:
         if surge.number == 0:
             return []  # a surge pod would need the node's ports the old pod holds
-        why, path = bound
+        why, _path = bound
         message = f"{why}, but maxSurge is {surge}: the new pod cannot bind the port while the old one runs on the node, so the rollout stalls; use maxSurge 0"
         return [Finding(ID, "warning", message, path=f"{fields.pointer}/maxSurge")]
     if not ctx.at_least(*DAEMONSET_SURGE):
@@ -343,10 +282,7 @@ def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
         )
         return [Finding(ID, "info", message, path=fields.pointer)]
     old = {"maxSurge": surge, "maxUnavailable": unavailable}
-    message = (
-        ", ".join(f"{key} {old[key]} -> {value}" for key, value in changes.items())
-        + ": each node starts the new pod before stopping the old one, so it is never without one"
-    )
+    message = ", ".join(f"{key} {old[key]} -> {value}" for key, value in changes.items()) + ": each node starts the new pod before stopping the old one, so it is never without one"
     return [Finding(ID, "warning", message, ops=fields.ops(ctx, changes), path=fields.pointer)]
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..finding import Finding
 from ..settings import Knob
 from ..workload import Container, Workload, as_dict, as_list
 from .app_drain import app_stop_seconds
-from .base import NATIVE_SLEEP, Finding, RuleContext
+from .base import NATIVE_SLEEP, RuleContext
 
 ID = "sidecars"
 SUMMARY = "Make proxy and helper sidecars outlive the app: a longer preStop sleep, or native sidecars."
@@ -27,8 +28,7 @@ KNOBS = (
     Knob(
         "sidecar-mode",
         "stagger",
-        "stagger: sidecars sleep in preStop for the app's sleep + drain budget; native: move them to "
-        "initContainers with restartPolicy Always (Kubernetes >= 1.29); off: leave them alone.",
+        "stagger: sidecars sleep in preStop for the app's sleep + drain budget; native: move them to initContainers with restartPolicy Always (Kubernetes >= 1.29); off: leave them alone.",
         kind="choice",
         choices=("stagger", "native", "off"),
         per_workload=True,
@@ -36,8 +36,7 @@ KNOBS = (
     Knob(
         "sidecar-names",
         (),
-        "More container names to treat as sidecars, besides the known proxies and log shippers "
-        "(annotation zdrender.io/sidecars or zdrender.io/sidecar-names).",
+        "More container names to treat as sidecars, besides the known proxies and log shippers (annotation zdrender.io/sidecars or zdrender.io/sidecar-names).",
         kind="list",
         per_workload=True,
         aliases=("sidecars",),
@@ -47,8 +46,7 @@ NATIVE_SIDECARS = (1, 29)  # SidecarContainers: alpha 1.28, beta and on by defau
 NAMED_PORTS_OF_NATIVE_SIDECARS = (1, 32)  # before 1.32 a Service cannot target a native sidecar's port by name
 MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy"})
 NO_SLEEP_BINARY = {
-    "cloud-sql-proxy": "its default images are distroless: use a -alpine or -bookworm tag, or its own "
-    "--max-sigterm-delay (v2) / -term_timeout (v1) flag",
+    "cloud-sql-proxy": "its default images are distroless: use a -alpine or -bookworm tag, or its own --max-sigterm-delay (v2) / -term_timeout (v1) flag",
     "alloydb-auth-proxy": "its default images are distroless: use a -alpine or -bookworm tag, or its own --max-sigterm-delay flag",
 }
 
@@ -75,7 +73,12 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if mode == "native" and not ctx.at_least(*NATIVE_SIDECARS):
         major, minor = ctx.settings.kube_version
         findings.append(
-            Finding(ID, "warning", f"native sidecars need Kubernetes 1.29+ and the target is {major}.{minor}: staggering the sidecars instead; raise --kube-version once the cluster is upgraded", path=sidecars[0].pointer)
+            Finding(
+                ID,
+                "warning",
+                f"native sidecars need Kubernetes 1.29+ and the target is {major}.{minor}: staggering the sidecars instead; raise --kube-version once the cluster is upgraded",
+                path=sidecars[0].pointer,
+            )
         )
         mode = "stagger"
     if mode == "native":

@@ -19,9 +19,11 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from ..finding import Finding
+from ..kube import shell_script
 from ..settings import Knob, SettingsError
 from ..workload import Container, Workload, as_dict, as_list
-from .base import Finding, RuleContext
+from .base import RuleContext
 
 ID = "signals"
 SUMMARY = "Warn when a shell script as PID 1 swallows SIGTERM; set lifecycle.stopSignal where the cluster allows it."
@@ -39,12 +41,46 @@ KNOBS = (
 STOP_SIGNALS = (1, 33)  # ContainerStopSignals: alpha in 1.33, off by default
 GATE = "ContainerStopSignals"
 KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout", "Pod"})  # not run-to-completion Jobs
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 # Signal names Kubernetes accepts for Linux pods (Windows: SIGTERM and SIGKILL only).
 LINUX_SIGNALS = frozenset(
-    "SIGABRT SIGALRM SIGBUS SIGCHLD SIGCLD SIGCONT SIGFPE SIGHUP SIGILL SIGINT SIGIO SIGIOT SIGKILL SIGPIPE "
-    "SIGPOLL SIGPROF SIGPWR SIGQUIT SIGSEGV SIGSTKFLT SIGSTOP SIGSYS SIGTERM SIGTRAP SIGTSTP SIGTTIN SIGTTOU "
-    "SIGURG SIGUSR1 SIGUSR2 SIGVTALRM SIGWINCH SIGXCPU SIGXFSZ SIGRTMIN SIGRTMAX".split()
+    [
+        "SIGABRT",
+        "SIGALRM",
+        "SIGBUS",
+        "SIGCHLD",
+        "SIGCLD",
+        "SIGCONT",
+        "SIGFPE",
+        "SIGHUP",
+        "SIGILL",
+        "SIGINT",
+        "SIGIO",
+        "SIGIOT",
+        "SIGKILL",
+        "SIGPIPE",
+        "SIGPOLL",
+        "SIGPROF",
+        "SIGPWR",
+        "SIGQUIT",
+        "SIGSEGV",
+        "SIGSTKFLT",
+        "SIGSTOP",
+        "SIGSYS",
+        "SIGTERM",
+        "SIGTRAP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGVTALRM",
+        "SIGWINCH",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGRTMIN",
+        "SIGRTMAX",
+    ]
     + [f"SIGRTMIN+{n}" for n in range(1, 16)]
     + [f"SIGRTMAX-{n}" for n in range(1, 15)]
 )
@@ -101,41 +137,6 @@ def _shell_finding(c: Container) -> Finding | None:
 def _prestop_kills(c: Container) -> bool:
     command = " ".join(str(a) for a in as_list(as_dict(as_dict(c.prestop).get("exec")).get("command")))
     return re.search(r"(?:^|[\s;&|(])(?:kill|pkill|killall)\s", command) is not None
-
-
-def shell_script(argv: list[str]) -> tuple[str, int] | None:
-    """(shell, index of the script in argv) when argv runs `<shell> [options] -c SCRIPT` as PID 1."""
-    def base(arg: str) -> str:
-        return arg.rsplit("/", 1)[-1]
-
-    i = 0
-    if argv and base(argv[0]) == "env":  # /usr/bin/env [-i] [VAR=value...] bash -c ...
-        i = 1
-        while i < len(argv) and (argv[i].startswith("-") or "=" in argv[i]):
-            i += 1
-    if i < len(argv) and base(argv[i]) == "busybox":
-        i += 1
-    if i >= len(argv) or base(argv[i]) not in SHELLS:
-        return None
-    shell = base(argv[i])
-    i += 1
-    has_c = False
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            i += 1
-            break
-        if arg.startswith("--"):  # bash's --login, --noprofile, ...
-            i += 1
-            continue
-        if re.fullmatch(r"[-+][A-Za-z]+", arg):
-            has_c = has_c or (arg[0] == "-" and "c" in arg)
-            i += 2 if ("o" in arg[1:] or "O" in arg[1:]) else 1  # `-o pipefail` takes a value
-            continue
-        break
-    if not has_c or i >= len(argv):
-        return None
-    return shell, i
 
 
 def unexeced_command(script: str) -> str | None:
@@ -308,10 +309,9 @@ def _stop_signals(workload: Workload, containers: list[Container], ctx: RuleCont
         if current is not None:
             findings.append(Finding(ID, "info", f'container "{c.name}" keeps its stopSignal {current} (stop-signals maps {pattern} to {signal})', path=path))
             continue
+        reason: str | None = blocked
         if blocked is None and os_name == "windows" and signal not in ("SIGTERM", "SIGKILL"):
             reason = "the pod runs on Windows, which only has SIGTERM and SIGKILL"
-        else:
-            reason = blocked
         if reason is not None:
             findings.append(Finding(ID, "info", f'container "{c.name}": stop-signals maps {pattern} to {signal}, not applied: {reason}', path=path))
             continue

@@ -73,9 +73,7 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
                 continue
             budget = local.values.get("drain-seconds", DEFAULT_DRAIN) if drain is None else drain
             signals = local.values.get("stop-signals")
-            rules = sorted(
-                {f.rule for f in doc.findings if f.fixed and f.kind == before.kind and f.name == before.name and f.rule != "engine"}
-            )
+            rules = sorted({f.rule for f in doc.findings if f.fixed and f.kind == before.kind and f.name == before.name and f.rule != "engine"})
             comparisons.append(
                 Comparison(
                     before.ref,

@@ -22,7 +22,7 @@ Termination of one pod, and the assumptions behind it:
   `lifecycle.stopSignal` is that signal (measured: the stop-signal scenario of docs/proof.md).
 - An app stops accepting new connections at SIGTERM and then drains its in-flight requests for the
   drain budget (`drain`, the `drain-seconds` setting) before it exits.
-- A sidecar in `containers` (a known proxy or helper, see workload.KNOWN_SIDECARS) exits at its SIGTERM:
+- A sidecar in `containers` (a known proxy or helper, see policy.KNOWN_SIDECARS) exits at its SIGTERM:
   Envoy stops, the Cloud SQL proxy closes its listeners and connections. With its own drain flag
   (`--max-sigterm-delay`, v1 `-term_timeout`) the proxy keeps open connections that long, which is
   taken to serve the app (apps reuse pooled database connections); it exits then.
@@ -71,20 +71,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..kube import go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled
+from ..policy import carries_traffic
 from ..rules.signals import image_matches, signal_name, swallowed_by_shell
 from ..settings import SettingsError
 from ..workload import Container, Workload, as_dict, as_list
 
 DEFAULT_PROPAGATION = 5.0
-# Sidecars whose death does not drop requests: they ship logs or renew secrets.
-HELPER_SIDECARS = frozenset({"vault-agent", "fluent-bit", "fluentd", "log-shipper"})
 # A proxy's own drain after SIGTERM: Cloud SQL / AlloyDB proxy v2 --max-sigterm-delay, v1 -term_timeout.
 _OWN_DRAIN = re.compile(r"^--?(?:max-sigterm-delay|term_timeout)(?:=(\S+))?$")
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-MESH_INJECTION = (
-    ("sidecar.istio.io/inject", "true", "istio-proxy"),
-    ("linkerd.io/inject", "enabled", "linkerd-proxy"),
-)
 ROLLING_KINDS = frozenset({"Deployment", "Rollout", "DaemonSet", "StatefulSet"})
 # The controllers' loops are simulated pod by pod; past this many replicas (the API allows 2^31 - 1)
 # the rollout is not drawn rather than simulated for minutes.
@@ -162,9 +157,7 @@ class Termination:
         return _covered([(r.start, r.end) for r in self.risks])
 
 
-def terminate(
-    workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION, stop_signals: Mapping[str, str] | None = None
-) -> Termination:
+def terminate(workload: Workload, *, drain: float, propagation: float = DEFAULT_PROPAGATION, stop_signals: Mapping[str, str] | None = None) -> Termination:
     """The shutdown of one pod of `workload`, deleted at t = 0; `stop_signals` maps image patterns to
     the signal those images drain on (the signals rule's setting)."""
     grace = workload.grace_period
@@ -235,21 +228,12 @@ def own_drain(c: Container) -> float:
         match = _OWN_DRAIN.match(word)
         if match:
             value = match.group(1) if match.group(1) is not None else (words[i + 1] if i + 1 < len(words) else "")
-            return go_duration(value)
+            return go_duration_seconds(value) or 0.0
     return 0.0
 
 
-def go_duration(text: str) -> float:
-    """Seconds in a Go duration such as 30s, 1m30s or 500ms; 0 when it is not one."""
-    parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        return 0.0
-    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * unit[u] for n, u in parts)
-
-
 def _is_proxy(c: Container) -> bool:
-    return (c.sidecar or c.name) not in HELPER_SIDECARS
+    return carries_traffic(c)
 
 
 def _risks(lives: list[Life], propagation: float, grace: int) -> list[Risk]:
@@ -284,16 +268,13 @@ def _risks(lives: list[Life], propagation: float, grace: int) -> list[Risk]:
                     )
                 )
         if app.killed:
-            risks.append(
-                Risk("killed", app.name, app.exit, app.done, f"SIGKILL at {grace}s cuts {app.name}'s drain short by {_s(app.done - app.exit)}")
-            )
+            risks.append(Risk("killed", app.name, app.exit, app.done, f"SIGKILL at {grace}s cuts {app.name}'s drain short by {_s(app.done - app.exit)}"))
     return risks
 
 
 def _mesh_notes(workload: Workload, notes: list[str]) -> None:
-    asked = {**{str(k): str(v) for k, v in workload.labels.items()}, **{str(k): str(v) for k, v in workload.annotations.items()}}
-    for key, value, proxy in MESH_INJECTION:
-        if asked.get(key) == value:
+    for injected, proxy in ((istio_injected, "istio-proxy"), (linkerd_injected, "linkerd-proxy")):
+        if injected(workload.template_metadata):
             notes.append(f"{proxy} is injected at admission: it is not in the manifest, so it is not drawn")
 
 
@@ -386,22 +367,6 @@ class Rollout:
         return ready
 
 
-def scaled(value: object, total: int, default: str, round_up: bool) -> int:
-    """An IntOrString such as 1 or "25%" scaled against `total`, the Kubernetes way."""
-    if isinstance(value, bool) or value is None:
-        value = default
-    if isinstance(value, int):
-        return max(value, 0)
-    match = re.fullmatch(r"\s*([0-9]{1,18})\s*(%?)\s*", str(value))  # what int() reads (and the API accepts)
-    if not match:
-        value, match = default, re.fullmatch(r"(\d+)(%?)", default)
-    number = int(match.group(1))
-    if not match.group(2):
-        return number
-    exact = number * total / 100
-    return math.ceil(exact) if round_up else math.floor(exact)
-
-
 def ready_delay(workload: Workload) -> float:
     """Seconds from a new pod's creation until it is ready: the slowest container's probes."""
     delays = [0.0]
@@ -456,15 +421,9 @@ def rollout(workload: Workload, *, pod_gone: float, accepting: float = 0.0) -> R
     unavailable = scaled(params.get("maxUnavailable"), desired, "25%", round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
-    if _host_bound(workload) and surge:
+    if host_binding(workload) is not None and surge:
         notes.append("hostPort/hostNetwork: a surge pod needs another node than the pod it replaces")
     return _rolling(strategy, desired, surge, unavailable, ready_after, min_ready, notes)
-
-
-def _host_bound(workload: Workload) -> bool:
-    if workload.pod_spec.get("hostNetwork") is True:
-        return True
-    return any(p.get("hostPort") for c in workload.containers for p in c.ports)
 
 
 def _rolling(strategy: str, desired: int, surge: int, unavailable: int, ready_after: float, min_ready: int, notes: list[str]) -> Rollout:
@@ -529,7 +488,7 @@ def _daemonset(workload: Workload, ready_after: float, min_ready: int, pod_gone:
     params = as_dict(strategy_spec.get("rollingUpdate"))
     surge = scaled(params.get("maxSurge"), 1, "0", round_up=True)
     unavailable = scaled(params.get("maxUnavailable"), 1, "1", round_up=True)
-    if surge and _host_bound(workload):
+    if surge and host_binding(workload) is not None:
         notes.append("hostPort/hostNetwork with maxSurge: the surge pod cannot start beside the old one, the update stalls")
     if surge:
         steps = [Step(0.0, 1, 2)]

@@ -72,9 +72,7 @@ class Canvas:
         self.add(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" stroke-width="{width}"{dashed}/>')
 
     def text(self, x: float, y: float, words: str, *, size: int = 12, fill: str = COLORS["text"], anchor: str = "start", weight: str = "normal") -> None:
-        self.add(
-            f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" font-weight="{weight}">{escape(words)}</text>'
-        )
+        self.add(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" font-weight="{weight}">{escape(words)}</text>')
 
     def svg(self, title: str) -> str:
         height = int(self.y + 20)
@@ -143,9 +141,7 @@ def termination(canvas: Canvas, term: Termination, axis: Axis, label: str) -> No
         canvas.rect(axis.x(life.sigterm), bar, axis.x(life.exit) - axis.x(life.sigterm), BAR, COLORS["drain"])
         end = axis.x(life.exit)
         if life.killed:
-            canvas.add(
-                f'<path d="M{end - 5:.1f},{bar:.1f} l10,{BAR} m0,-{BAR} l-10,{BAR}" stroke="{COLORS["kill"]}" stroke-width="2.5"/>'
-            )
+            canvas.add(f'<path d="M{end - 5:.1f},{bar:.1f} l10,{BAR} m0,-{BAR} l-10,{BAR}" stroke="{COLORS["kill"]}" stroke-width="2.5"/>')
         else:
             canvas.rect(end - 1, bar - 3, 2.5, BAR + 6, COLORS["text"])
         canvas.text(end + 6, y + 15, "killed" if life.killed else f"exit {_s(life.exit)}", size=11, fill=COLORS["muted"])
@@ -201,10 +197,10 @@ def capacity(canvas: Canvas, rollout: Rollout | None, x0: float, width: float, t
             canvas.rect(axis.x(s.t), y(rollout.desired), axis.x(stop) - axis.x(s.t), y(s.ready) - y(rollout.desired), COLORS["risk"], fill_opacity="0.3")
     canvas.line(plot_left, y(rollout.desired), x0 + width, y(rollout.desired), COLORS["desired"], 1.5, "6 4")
     canvas.text(x0 + width, y(rollout.desired) - 4, f"desired {rollout.desired}", size=10, fill=COLORS["desired"], anchor="end")
-    for key, value, stroke in (("pods", "pods", 1.5), ("ready", "ready", 3)):
+    for key, stroke in (("pods", 1.5), ("ready", 3)):
         points = []
         for s, stop in zip(steps, ends):
-            v = getattr(s, value)
+            v = getattr(s, key)
             points += [f"{axis.x(s.t):.1f},{y(v):.1f}", f"{axis.x(stop):.1f},{y(v):.1f}"]
         dash = ' stroke-dasharray="3 3"' if key == "pods" else ""
         canvas.add(f'<polyline points="{" ".join(points)}" fill="none" stroke="{COLORS[key]}" stroke-width="{stroke}"{dash}/>')

@@ -1,0 +1,192 @@
+"""Kubernetes facts, each written once: the API's defaults and ranges, how it reads durations, whole
+seconds and IntOrString amounts, which pods bind ports on their node, which entrypoints are shells, and
+when a mesh injects its proxy at admission.
+
+The workload views, the rules and the timeline all read them here, so what zdrender patches and what
+its timeline draws cannot drift apart (they did: the timeline missed Linkerd's `ingress` injection and
+host ports of restartable init containers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .workload import Workload
+
+# -- API defaults and ranges -------------------------------------------------------------------------
+DEFAULT_GRACE_SECONDS = 30
+PROBE_DEFAULTS = {
+    "initialDelaySeconds": 0,
+    "periodSeconds": 10,
+    "timeoutSeconds": 1,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
+PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
+# SetDefaults_Probe replaces 0 as well as a missing value for these (an initialDelaySeconds of 0 is 0).
+PROBE_ZERO_IS_DEFAULT = frozenset({"periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"})
+MAX_SECONDS = 2**63 - 1  # the API keeps seconds in an int64: a longer wait is not one Kubernetes can hold
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# -- durations and whole seconds ---------------------------------------------------------------------
+_GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)")  # ASCII digits, as Go reads them
+_WHOLE = re.compile(r"0*[0-9]{1,19}")  # int64 has 19 digits; int() refuses strings of more than 4300
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def go_duration_seconds(value: Any) -> float | None:
+    """Seconds of a Go duration ("30s", "1m30s", "500ms"); None when it is not one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or _GO_DURATION.sub("", text) != "":
+        return None
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
+    return seconds if seconds <= MAX_SECONDS else None  # also drops inf ("1" * 400 + "s")
+
+
+def whole_seconds(value: Any) -> int | None:
+    """A whole number of seconds from an int or a string of ASCII digits ("15", " 7 "), within int64;
+    None otherwise. (`str.isdigit` also takes "²", which int() rejects.)"""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 <= value <= MAX_SECONDS else None
+
+
+# -- IntOrString: maxSurge, maxUnavailable --------------------------------------------------------
+_PERCENT = re.compile(r"([0-9]{1,18})%")
+_ARGO_PERCENT = re.compile(r"([0-9]{1,18})%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An IntOrString maxSurge / maxUnavailable."""
+
+    number: int
+    percent: bool
+
+    def pods(self, total: int, round_up: bool) -> int:
+        if not self.percent:
+            return self.number
+        scaled = self.number * total
+        return -(-scaled // 100) if round_up else scaled // 100
+
+    @property
+    def value(self) -> int | str:
+        return f"{self.number}%" if self.percent else self.number
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def amount(value: Any, argo: bool = False) -> Amount | None:
+    """An IntOrString as the API reads it: a non-negative int or "N%" (Argo Rollouts also reads "N"); None otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Amount(value, False) if value >= 0 else None
+    if isinstance(value, str):
+        match = (_ARGO_PERCENT if argo else _PERCENT).fullmatch(value.strip())
+        if match:
+            return Amount(int(match.group(1)), True)
+    return None
+
+
+def scaled(value: object, total: int, default: str, round_up: bool) -> int:
+    """Pods an IntOrString such as 1 or "25%" comes to against `total`, the controller's way (a value the
+    API would reject counts as the default)."""
+    found = amount(value) or amount(default)
+    return found.pods(total, round_up) if found else 0
+
+
+# -- pods bound to their node ------------------------------------------------------------------------
+def host_binding(workload: Workload) -> tuple[str, str] | None:
+    """(why, path) when the pod binds ports on its node: hostNetwork, or a container hostPort."""
+    if workload.pod_spec.get("hostNetwork") is True:
+        return "uses hostNetwork", f"{workload.pod_spec_pointer}/hostNetwork"
+    for c in workload.containers + [i for i in workload.init_containers if i.is_restartable_init]:
+        ports = c.raw.get("ports")
+        for i, port in enumerate(ports if isinstance(ports, list) else []):
+            if isinstance(port, dict) and port.get("hostPort"):
+                return f'container "{c.name}" binds hostPort {port["hostPort"]}', f"{c.pointer}/ports/{i}/hostPort"
+    return None
+
+
+# -- shells ------------------------------------------------------------------------------------------
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+
+
+def shell_script(argv: list[str]) -> tuple[str, int] | None:
+    """(shell, index of the script in argv) when argv runs `<shell> [options] -c SCRIPT` as PID 1."""
+
+    def base(arg: str) -> str:
+        return arg.rsplit("/", 1)[-1]
+
+    i = 0
+    if argv and base(argv[0]) == "env":  # /usr/bin/env [-i] [VAR=value...] bash -c ...
+        i = 1
+        while i < len(argv) and (argv[i].startswith("-") or "=" in argv[i]):
+            i += 1
+    if i < len(argv) and base(argv[i]) == "busybox":
+        i += 1
+    if i >= len(argv) or base(argv[i]) not in SHELLS:
+        return None
+    shell = base(argv[i])
+    i += 1
+    has_c = False
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg.startswith("--"):  # bash's --login, --noprofile, ...
+            i += 1
+            continue
+        if re.fullmatch(r"[-+][A-Za-z]+", arg):
+            has_c = has_c or (arg[0] == "-" and "c" in arg)
+            i += 2 if ("o" in arg[1:] or "O" in arg[1:]) else 1  # `-o pipefail` takes a value
+            continue
+        break
+    if not has_c or i >= len(argv):
+        return None
+    return shell, i
+
+
+# -- mesh injection at admission ---------------------------------------------------------------------
+# Proxies injected at admission are not in the manifest; annotations ask for them and say how long they stay.
+ISTIO_INJECT = "sidecar.istio.io/inject"
+ISTIO_NATIVE = "sidecar.istio.io/nativeSidecar"
+ISTIO_CONFIG = "proxy.istio.io/config"
+LINKERD_INJECT = "linkerd.io/inject"
+LINKERD_NATIVE = ("config.beta.linkerd.io/proxy-enable-native-sidecar", "config.alpha.linkerd.io/proxy-enable-native-sidecar")
+LINKERD_WAIT = "config.alpha.linkerd.io/proxy-wait-before-exit-seconds"
+
+
+def is_true(value: Any) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def istio_injected(pod_metadata: Any) -> bool:
+    """Istio's webhook injects when the pod's label or annotation says "true"."""
+    meta = as_dict(pod_metadata)
+    return any(is_true(as_dict(meta.get(where)).get(ISTIO_INJECT)) for where in ("labels", "annotations"))
+
+
+def linkerd_asked(annotations: Any) -> bool:
+    return str(as_dict(annotations).get(LINKERD_INJECT, "")).strip() in ("enabled", "ingress")
+
+
+def linkerd_injected(pod_metadata: Any) -> bool:
+    """Linkerd's webhook sees the pod (its annotations) and the namespace, never the workload's own."""
+    return linkerd_asked(as_dict(pod_metadata).get("annotations"))

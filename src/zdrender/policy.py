@@ -1,0 +1,96 @@
+"""zdrender's judgments that the workload views, the rules and the timeline share: which containers
+are sidecars (and which of those carry the app's traffic), which preStop handlers count as a sleep, and
+how long an injected mesh proxy stays. Facts Kubernetes fixes live in kube.py; these are choices
+zdrender makes, kept in one place so that every floor makes them alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from . import yamldoc
+from .kube import ISTIO_CONFIG, LINKERD_WAIT, MAX_SECONDS, as_dict, as_list, go_duration_seconds, shell_script, whole_seconds
+
+if TYPE_CHECKING:
+    from .workload import Container
+
+# Helpers that must outlive the app: (kind, pattern matched against the container name or image).
+# Image patterns end at a tag (`:`), a digest (`@`) or the end, so `linkerd/proxy@sha256:...` matches
+# and `nginx-exporter` does not look like anything here. Metrics exporters are deliberately absent:
+# they carry no traffic for the app, so they stay main containers.
+KNOWN_SIDECARS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        # v2 image: gcr.io/cloud-sql-connectors/cloud-sql-proxy; v1 image: gcr.io/cloudsql-docker/gce-proxy
+        ("cloud-sql-proxy", r"cloud[-_]?sql[-_]?proxy|cloudsql-docker/gce-proxy|(^|/)gce-proxy($|[:@])"),
+        ("alloydb-auth-proxy", r"alloydb[-_]auth[-_]proxy"),
+        ("istio-proxy", r"(^|/)istio-proxy$|(^|/)proxyv2($|[:@])"),
+        ("linkerd-proxy", r"(^|/)linkerd-proxy$|linkerd/proxy($|[:@])|linkerd2-proxy"),
+        ("envoy", r"(^|/)envoy($|[:@-])|envoyproxy/envoy"),
+        ("oauth2-proxy", r"oauth2[-_]proxy"),
+        ("vault-agent", r"(^|/)vault-agent(?!-injector)"),
+        ("fluent-bit", r"fluent[-_]?bit"),
+        ("fluentd", r"(^|/)fluentd($|[:@-])"),
+        ("log-shipper", r"^log[-_]?shipper"),  # by container name only: the image is often busybox
+    )
+)
+# Sidecars whose death does not drop requests: they ship logs or renew secrets.
+HELPER_SIDECARS = frozenset({"vault-agent", "fluent-bit", "fluentd", "log-shipper"})
+
+
+def sidecar_kind(raw: dict[str, Any], extra_names: tuple[str, ...]) -> str | None:
+    name, image = str(raw.get("name") or ""), str(raw.get("image") or "")
+    if name in extra_names:
+        return name
+    for kind, pattern in KNOWN_SIDECARS:
+        if pattern.search(name) or pattern.search(image):
+            return kind
+    return None
+
+
+def carries_traffic(container: Container) -> bool:
+    """A sidecar the app's requests pass through (a proxy), not a helper beside it."""
+    return (container.sidecar or container.name) not in HELPER_SIDECARS
+
+
+_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+([0-9]+)(?:s)?\s*(?:$|[;&|])")
+_SLEEP_ARGUMENT = re.compile(r"([0-9]+)s?")
+
+
+def sleep_seconds(handler: Any) -> int | None:
+    """Seconds a preStop handler sleeps: native `sleep`, `exec: [sleep, N]` or a shell `sleep N`."""
+    handler = as_dict(handler)
+    native = as_dict(handler.get("sleep")).get("seconds")
+    if isinstance(native, int) and not isinstance(native, bool):
+        return native if native <= MAX_SECONDS else None
+    command = [str(c) for c in as_list(as_dict(handler.get("exec")).get("command"))]
+    argument = _SLEEP_ARGUMENT.fullmatch(command[1]) if len(command) >= 2 else None
+    if argument and command[0].rsplit("/", 1)[-1] == "sleep":
+        return whole_seconds(argument.group(1))
+    script = shell_script(command)
+    if script is not None:
+        match = _SLEEP_SCRIPT.match(command[script[1]])
+        if match:
+            return whole_seconds(match.group(1))
+    return None
+
+
+def mesh_proxy_stays(pod_metadata: Any) -> list[tuple[float, str]]:
+    """Seconds an injected mesh proxy keeps running after the deletion, from the pod template's
+    annotations: Istio's terminationDrainDuration, Linkerd's wait before exit."""
+    annotations = as_dict(as_dict(pod_metadata).get("annotations"))
+    stays: list[tuple[float, str]] = []
+    config = annotations.get(ISTIO_CONFIG)
+    if isinstance(config, str) and "terminationDrainDuration" in config:
+        try:
+            parsed = yamldoc.load(config)
+        except yamldoc.YAMLError:
+            parsed = None
+        drain = go_duration_seconds(as_dict(parsed).get("terminationDrainDuration"))
+        if drain is not None:
+            stays.append((drain, f"istio-proxy drains {as_dict(parsed)['terminationDrainDuration']}"))
+    wait = whole_seconds(annotations.get(LINKERD_WAIT))
+    if wait is not None:
+        stays.append((float(wait), f"linkerd-proxy waits {wait}s before exiting"))
+    return stays
