@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from zdrender import pipeline, rules
 from zdrender.cli import app
 from zdrender.finding import Finding
+from zdrender.workload import WORKLOAD_KINDS
 
 DATA = Path(__file__).resolve().parent / "data" / "lint"
 WEB = DATA / "web.yaml"  # a Helm-rendered Service + Deployment: one prestop-sleep finding at line 29
@@ -40,7 +41,7 @@ def fake_rule(severity: str = "warning", message: str = "a test finding", fix: b
         ops = [ctx.set(f"{path}/metadata/annotations/test~1checked", "yes")] if fix else []
         return [Finding("fake-rule", severity, message, ops=ops, path=path)]
 
-    return SimpleNamespace(ID="fake-rule", SUMMARY="A rule for tests.", KNOBS=(), plan=plan, __doc__="Test rule.")
+    return SimpleNamespace(ID="fake-rule", SUMMARY="A rule for tests.", KINDS=WORKLOAD_KINDS, REMEDIATION="Fix it.", KNOBS=(), plan=plan, __doc__="Test rule.")
 
 
 def use_rules(monkeypatch, *modules) -> None:

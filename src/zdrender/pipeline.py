@@ -190,7 +190,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
             )
         extra = tuple(local.values.get("sidecar-names", ()))
         for rule in rules:
-            if rule.ID in local["skip-rules"]:
+            if rule.ID in local["skip-rules"] or target.kind not in rule.KINDS:
                 continue
             view = Workload(_resolve(working, target.pointer), target.pointer, context, extra)
             if not view.has_template:

@@ -1,13 +1,16 @@
 """The rules of uptime, one module each, in the order they run.
 
-A rule module has `ID`, `SUMMARY`, a docstring (its rationale), `KNOBS` (its settings) and
-`plan(workload, ctx) -> list[Finding]`. Rules run in this order and each sees the operations of the
+A rule module has `ID`, `SUMMARY`, `KINDS` (the workload kinds it judges), `REMEDIATION` (what to
+change in the chart), a docstring (its rationale, then FAIL/PASS examples that a test runs, in
+yamllint's manner), `KNOBS` (its settings) and `plan(workload, ctx) -> list[Finding]`. Rules run in this order and each sees the operations of the
 rules before it already applied (the grace period must cover the sleeps just planned), so the
 order is part of the contract.
 """
 
 from __future__ import annotations
 
+import re
+import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
@@ -36,5 +39,19 @@ def all_knobs() -> tuple[Knob, ...]:
     return tuple(knobs)
 
 
+_EXAMPLES = "\nExamples"
+_EXAMPLE = re.compile(r"^(FAIL|PASS): (.+)\n\n((?:    .*\n|\n)+)", re.MULTILINE)
+
+
 def rationale(rule: ModuleType) -> str:
-    return " ".join((rule.__doc__ or "").split())
+    """The rule's docstring up to its examples, as one paragraph."""
+    return " ".join((rule.__doc__ or "").split(_EXAMPLES, 1)[0].split())
+
+
+def examples(rule: ModuleType) -> list[tuple[str, str, str]]:
+    """(FAIL or PASS, what it shows, the YAML stream) for each example in the rule's docstring."""
+    doc = rule.__doc__ or ""
+    if _EXAMPLES not in doc:
+        return []
+    section = doc.split(_EXAMPLES, 1)[1] + "\n"
+    return [(m.group(1), m.group(2), textwrap.dedent(m.group(3)).strip("\n") + "\n") for m in _EXAMPLE.finditer(section)]

@@ -6,6 +6,51 @@ Deployment down at once. `maxUnavailable: 1` lets drains proceed one pod at a ti
 `minAvailable: 1`, which blocks drains for good when a single replica is running. Only workloads with
 2 or more effective replicas (an HPA's minReplicas counts) that no PDB in the stream selects get one.
 It is opt-in because a PDB is a new object in the release, not a change to one.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: three replicas and no PodDisruptionBudget (with --set disruption-budget=true)
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 3
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+
+PASS: a budget already selects them
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 3
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+    ---
+    apiVersion: policy/v1
+    kind: PodDisruptionBudget
+    metadata: {name: web}
+    spec:
+      maxUnavailable: 1
+      selector: {matchLabels: {app: web}}
 """
 
 from __future__ import annotations
@@ -20,6 +65,7 @@ from .base import RuleContext
 
 ID = "disruption-budget"
 SUMMARY = "Add a PodDisruptionBudget (maxUnavailable 1) for Deployments/StatefulSets with 2+ replicas that have none (opt-in)."
+REMEDIATION = "Add a PodDisruptionBudget (maxUnavailable: 1) selecting the workload's pods."
 KNOBS = (
     Knob(
         "disruption-budget",
@@ -30,6 +76,7 @@ KNOBS = (
     ),
 )
 KINDS = frozenset({"Deployment", "StatefulSet"})
+EXAMPLE_SETTINGS = ("disruption-budget=true",)  # it is opt-in: its examples run with it on
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"  # Helm 4 re-splits its output by it
 SUFFIX = "-zdrender"
 

@@ -4,6 +4,48 @@ The grace period counts from the deletion, preStop included: a 10 s sleep in a 3
 leaves 20 s to drain before SIGKILL. A native `sleep` longer than the grace period is rejected by the
 API server. Sidecars that must outlive the app, and the Istio or Linkerd proxy's drain, need room
 past their own delay too. The grace period is only ever raised.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: a grace period shorter than the sleep plus the drain
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          terminationGracePeriodSeconds: 15
+          containers:
+          - name: web
+            image: example/web:1
+            lifecycle: {preStop: {sleep: {seconds: 10}}}
+
+PASS: one that covers both
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          terminationGracePeriodSeconds: 60
+          containers:
+          - name: web
+            image: example/web:1
+            lifecycle: {preStop: {sleep: {seconds: 10}}}
 """
 
 from __future__ import annotations
@@ -12,10 +54,13 @@ import math
 
 from ..finding import Finding
 from ..settings import Knob
+from ..workload import WORKLOAD_KINDS
 from .base import RuleContext, Workload
 
 ID = "grace-period"
 SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget."
+KINDS = WORKLOAD_KINDS
+REMEDIATION = "Set `terminationGracePeriodSeconds` to at least the longest preStop sleep plus the app's drain."
 KNOBS = (
     Knob(
         "drain-seconds",

@@ -8,6 +8,46 @@ ProxyConfig already there. Linkerd's proxy exits at SIGTERM unless
 `config.alpha.linkerd.io/proxy-wait-before-exit-seconds` delays it; the grace-period rule keeps the grace
 period above that wait. Pods that run the proxy as a native sidecar need neither: Kubernetes stops it
 after the app. Only what the manifest shows counts; injection enabled by a namespace label is invisible.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: Istio injection with the proxy's default drain
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+          annotations: {sidecar.istio.io/inject: "true"}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+
+PASS: a drain that covers the app's
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+          annotations: {sidecar.istio.io/inject: "true", proxy.istio.io/config: "terminationDrainDuration: 60s"}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
 """
 
 from __future__ import annotations
@@ -16,12 +56,14 @@ from .. import emit, rewrite, yamldoc
 from ..finding import Finding
 from ..kube import ISTIO_CONFIG, ISTIO_NATIVE, LINKERD_INJECT, LINKERD_NATIVE, LINKERD_WAIT, go_duration_seconds, is_true, istio_injected, linkerd_asked, linkerd_injected, whole_seconds
 from ..settings import Knob
-from ..workload import Workload, as_dict, escape
+from ..workload import WORKLOAD_KINDS, Workload, as_dict, escape
 from .app_drain import app_stop_seconds
 from .base import RuleContext, set_op
 
 ID = "mesh"
 SUMMARY = "Set the Istio / Linkerd proxy's drain time to the app's sleep + drain budget."
+KINDS = WORKLOAD_KINDS
+REMEDIATION = "Set `proxy.istio.io/config: {terminationDrainDuration: ...}` or `config.alpha.linkerd.io/proxy-wait-before-exit-seconds` on the pod template to the app's sleep plus drain."
 KNOBS = (
     Knob(
         "mesh",

@@ -14,6 +14,45 @@ starts the replacement at once, and the sleep bridged that (106 dropped without,
 StatefulSet gets no sleep: its successor (same name, same volumes) starts only after the pod is gone,
 in a rollout and in an eviction alike, so nothing can take over while the pod sleeps; the sleep only
 postpones the outage by its length, and on the node the outage was 1 s without it and 1-4 s with it.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: a serving container with no preStop hook
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+
+PASS: it sleeps before SIGTERM
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+            lifecycle: {preStop: {sleep: {seconds: 10}}}
 """
 
 from __future__ import annotations
@@ -24,6 +63,9 @@ from .base import NATIVE_SLEEP, RuleContext, Workload
 
 ID = "prestop-sleep"
 SUMMARY = "Add a preStop sleep to each main container of a serving workload."
+REMEDIATION = (
+    "Give each serving container a preStop hook that sleeps (`lifecycle.preStop.sleep.seconds`, or `exec: [sleep, N]` below 1.30) for as long as endpoints and load balancers take to drop the pod."
+)
 KNOBS = (
     Knob(
         "prestop-seconds",

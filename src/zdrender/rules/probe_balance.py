@@ -13,6 +13,48 @@ only the period doubled, still 3 times; with failureThreshold 2 as well, never; 
 Values are only ever raised. Only main containers are judged: the probes of
 known sidecars (Envoy, istio-proxy, Cloud SQL proxy, ...) are tuned by their vendors. Jobs and
 CronJobs are skipped: their pods take no traffic, so readiness decides nothing there.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: liveness identical to readiness
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+            readinessProbe: {httpGet: {path: /healthz, port: 8080}}
+            livenessProbe: {httpGet: {path: /healthz, port: 8080}}
+
+PASS: liveness slower than readiness
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+            readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 5}
+            livenessProbe: {httpGet: {path: /healthz, port: 8080}, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 6}
 """
 
 from __future__ import annotations
@@ -29,6 +71,7 @@ from .base import RuleContext, Workload
 
 ID = "probe-balance"
 SUMMARY = "Make liveness probes slower than readiness probes so overload takes a pod out of rotation instead of restarting it."
+REMEDIATION = "Make the liveness probe slower and more tolerant than readiness (longer period, more failures), or give it a different handler."
 KNOBS = (
     Knob(
         "probe-period-factor",

@@ -15,6 +15,46 @@ they replace one pod at a time, cannot surge, and their maxUnavailable needs the
 MaxUnavailableStatefulSet gate (alpha 1.24, beta 1.35). Workloads still on extensions/v1beta1,
 apps/v1beta1 or apps/v1beta2 (not served since 1.16) move to apps/v1 and the finding names the
 defaults that change with the move.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: one replica, and the rollout may take it away
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: web}}
+      strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+
+PASS: surge first
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: web}}
+      strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
 """
 
 from __future__ import annotations
@@ -30,6 +70,8 @@ from .base import RuleContext, Workload
 
 ID = "rollout"
 SUMMARY = "Roll out without dropping capacity: no unavailable pod at one replica, a capped maxSurge, surging DaemonSets, apps/v1."
+KINDS = frozenset({"Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "Rollout"})
+REMEDIATION = "Use `maxUnavailable: 0` with a surge of at least one pod for single-replica workloads, keep maxSurge modest, and move workloads to apps/v1."
 KNOBS = (
     Knob(
         "max-surge-percent",

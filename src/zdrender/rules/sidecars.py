@@ -10,6 +10,50 @@ with `restartPolicy: Always`, which Kubernetes starts before and stops after the
 is also what lets a Job with a sidecar complete. A container counts as a sidecar only when the pod
 has another, main container. Mesh proxies (istio-proxy, linkerd-proxy) belong to their injector and
 are handled by the mesh rule; metrics exporters carry no traffic for the app and count as main.
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: a Cloud SQL proxy that exits at SIGTERM, beside the app
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+          - name: cloud-sql-proxy
+            image: gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1
+
+PASS: the proxy as a native sidecar, stopped after the app
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          initContainers:
+          - name: cloud-sql-proxy
+            image: gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1
+            restartPolicy: Always
+          containers:
+          - name: web
+            image: example/web:1
 """
 
 from __future__ import annotations
@@ -18,12 +62,14 @@ from typing import Any
 
 from ..finding import Finding
 from ..settings import Knob
-from ..workload import Container, Workload, as_dict, as_list
+from ..workload import WORKLOAD_KINDS, Container, Workload, as_dict, as_list
 from .app_drain import app_stop_seconds
 from .base import NATIVE_SLEEP, RuleContext
 
 ID = "sidecars"
 SUMMARY = "Make proxy and helper sidecars outlive the app: a longer preStop sleep, or native sidecars."
+KINDS = WORKLOAD_KINDS
+REMEDIATION = "Run proxy sidecars as native sidecars (initContainers with `restartPolicy: Always`, 1.29+), or give them a preStop sleep longer than the app's."
 KNOBS = (
     Knob(
         "sidecar-mode",

@@ -12,6 +12,46 @@ image -> signal map sets `lifecycle.stopSignal`, which Kubernetes has only from 
 ContainerStopSignals feature gate, and only for pods that name their OS (`spec.os.name`). The node's
 runtime must pass it on: containerd 2.3+ does; containerd 2.2 and 1.6 ignore it and send the image's
 stop signal (measured on a real node: docs/proof.md, stop-signal).
+
+Examples (each one run by tests/test_rule_examples.py with this rule alone):
+
+FAIL: a shell as PID 1 that never passes SIGTERM on
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+            command: [sh, -c, "node migrate.js; node server.js"]
+
+PASS: the shell execs the app
+
+    {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: example/web:1
+            command: [sh, -c, "node migrate.js && exec node server.js"]
 """
 
 from __future__ import annotations
@@ -27,6 +67,7 @@ from .base import RuleContext
 
 ID = "signals"
 SUMMARY = "Warn when a shell script as PID 1 swallows SIGTERM; set lifecycle.stopSignal where the cluster allows it."
+REMEDIATION = "`exec` the app as the last command of a shell entrypoint (or drop the shell), or set `lifecycle.stopSignal` to the signal the app drains on."
 KNOBS = (
     Knob(
         "stop-signals",
