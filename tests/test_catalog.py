@@ -26,7 +26,7 @@ def test_readme_rules_section_matches_the_registry():
 def test_every_registered_rule_and_knob_is_in_the_table():
     table = catalog.markdown()
     for rule in rules.REGISTRY:
-        assert f"| `{rule.ID}` | {rule.SUMMARY.replace('|', chr(92) + '|')} |" in table
+        assert f"| [`{rule.ID}`](docs/rules/{rule.ID}.md) | {rule.SUMMARY.replace('|', chr(92) + '|')} |" in table
         for knob in rule.KNOBS:
             assert f"`{knob.key}` ({knob.describe_default()}" in table
     for knob in GLOBAL_KNOBS:
@@ -113,3 +113,11 @@ def test_the_readme_module_table_lists_every_module():
         else:
             named = f"`{relative.parts[0]}/`" in table and f"`{relative.name}`" in table
         assert named, f"{relative} has no row in the README's module table"
+
+
+def test_every_rule_has_its_page_in_step_with_the_registry():
+    for rule in rules.REGISTRY:
+        page = ROOT / catalog.DOCS_DIR / f"{rule.ID}.md"
+        assert page.exists() and page.read_text(encoding="utf-8") == catalog.rule_page(rule), f"{page} is stale; run: python -m zdrender.catalog --update-readme"
+        text = page.read_text(encoding="utf-8")
+        assert rule.REMEDIATION in text and "**FAIL**" in text and "**PASS**" in text

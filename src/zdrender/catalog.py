@@ -1,8 +1,8 @@
 """The catalog of rules and settings, generated from the registry (for `zdrender rules`, SARIF rule
-metadata and the README).
+metadata, the README's table and a documentation page per rule under docs/rules/).
 
 `python -m zdrender.catalog --update-readme` rewrites the README's rules section (between the
-markers below) from the registry; `--check` exits 1 when it has drifted.
+markers below) and the rule pages from the registry; `--check` exits 1 when either has drifted.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from . import rules
 from .settings import ANNOTATION_PREFIX, GLOBAL_KNOBS, Knob
@@ -17,6 +18,7 @@ from .settings import ANNOTATION_PREFIX, GLOBAL_KNOBS, Knob
 README_START = "<!-- rules:start -->"
 README_END = "<!-- rules:end -->"
 README_NOTE = "<!-- Generated from the rule registry by `python -m zdrender.catalog --update-readme`; do not edit by hand. -->"
+DOCS_DIR = "docs/rules"  # one page per rule, beside the README, generated with its table
 
 
 def knob_entry(knob: Knob) -> dict:
@@ -32,6 +34,8 @@ def entries() -> list[dict]:
             "id": rule.ID,
             "summary": rule.SUMMARY,
             "rationale": rules.rationale(rule),
+            "kinds": sorted(rule.KINDS),
+            "remediation": rule.REMEDIATION,
             "knobs": [knob_entry(k) for k in rule.KNOBS],
         }
         for rule in rules.REGISTRY
@@ -55,6 +59,7 @@ def render(fmt: str) -> str:
     for entry in entries():
         lines.append(f"{entry['id']}: {entry['summary']}")
         lines.append(f"  {entry['rationale']}")
+        lines.append(f"  Fix in the chart: {entry['remediation']}")
         for knob in entry["knobs"]:
             lines.append(f"  {knob_line(knob)}")
         lines.append("")
@@ -77,12 +82,41 @@ def markdown() -> str:
     rows = ["| rule | what it does | settings (default) |", "|---|---|---|"]
     for entry in entries():
         knobs = "<br>".join(_knob_cell(k) for k in entry["knobs"]) or "—"
-        rows.append(f"| `{entry['id']}` | {_cell(entry['summary'])} | {knobs} |")
+        rows.append(f"| [`{entry['id']}`]({DOCS_DIR}/{entry['id']}.md) | {_cell(entry['summary'])} | {knobs} |")
     rows += ["", "| global setting | default | meaning |", "|---|---|---|"]
     for knob in GLOBAL_KNOBS:
         key = f"`{knob.key}`" + (" (per workload)" if knob.per_workload else "")
         rows.append(f"| {key} | {_cell(knob.describe_default())} | {_cell(knob.help)} |")
     return "\n".join(rows) + "\n"
+
+
+def rule_page(rule: ModuleType) -> str:
+    """The rule's documentation page: what it does, to what, how to fix it in the chart, why, its
+    settings and its examples (the ones tests/test_rule_examples.py runs)."""
+    doc = (rule.__doc__ or "").split("\nExamples", 1)[0].strip()
+    lines = [f"# `{rule.ID}`", "", rule.SUMMARY, "", f"**Applies to:** {', '.join(sorted(rule.KINDS))}.", "", f"**Fix in the chart:** {rule.REMEDIATION}", "", "## Why", "", doc, ""]
+    if rule.KNOBS:
+        lines += ["## Settings", "", "| setting | default | meaning |", "|---|---|---|"]
+        for knob in map(knob_entry, rule.KNOBS):
+            where = f"`--set {knob['key']}=…`" + (f", annotation `{knob['annotation']}`" if "annotation" in knob else "")
+            lines.append(f"| {where} | {_cell(knob['default'])} | {_cell(knob['help'])} |")
+        lines.append("")
+    found = rules.examples(rule)
+    if found:
+        lines += ["## Examples", ""]
+        for verdict, why, text in found:
+            lines += [f"**{verdict}**: {why}", "", "```yaml", text.rstrip("\n"), "```", ""]
+    lines.append(f"<!-- Generated from src/zdrender/rules/{rule.__name__.rsplit('.', 1)[-1]}.py by `python -m zdrender.catalog --update-readme`; do not edit by hand. -->")
+    return "\n".join(lines) + "\n"
+
+
+def pages() -> dict[str, str]:
+    """File name (under DOCS_DIR) -> page, for every rule."""
+    return {f"{rule.ID}.md": rule_page(rule) for rule in rules.REGISTRY}
+
+
+def _stale_pages(folder: Path) -> list[str]:
+    return [name for name, page in pages().items() if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != page]
 
 
 def readme_section() -> str:
@@ -119,13 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"zdrender.catalog: {path}: {err}", file=sys.stderr)
         return 2
+    folder = path.parent / DOCS_DIR
     if args.check:
-        if new != text:
-            print(f"zdrender.catalog: {path}: the rules section is out of date; run python -m zdrender.catalog --update-readme", file=sys.stderr)
+        stale = _stale_pages(folder)
+        if new != text or stale:
+            what = "the rules section" if new != text else f"{DOCS_DIR}/{stale[0]}"
+            print(f"zdrender.catalog: {path}: {what} is out of date; run python -m zdrender.catalog --update-readme", file=sys.stderr)
             return 1
         return 0
     if new != text:
         path.write_text(new, encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _stale_pages(folder):
+        (folder / name).write_text(pages()[name], encoding="utf-8")
     return 0
 
 

@@ -70,8 +70,9 @@ def rule_descriptors(used: Iterable[str] = ()) -> list[dict[str, Any]]:
 
 def descriptor(entry: dict[str, Any]) -> dict[str, Any]:
     settings = [catalog.knob_line(knob) for knob in entry["knobs"]]
-    help_text = entry["rationale"] + ("\n\nSettings:\n" + "\n".join(f"  {s}" for s in settings) if settings else "")
-    help_markdown = entry["rationale"] + ("\n\nSettings:\n\n" + "\n".join(f"- `{k['key']}` (default `{k['default']}`): {k['help']}" for k in entry["knobs"]) if entry["knobs"] else "")
+    fix = f"\n\nFix in the chart: {entry['remediation']}" if entry.get("remediation") else ""
+    help_text = entry["rationale"] + fix + ("\n\nSettings:\n" + "\n".join(f"  {s}" for s in settings) if settings else "")
+    help_markdown = entry["rationale"] + fix + ("\n\nSettings:\n\n" + "\n".join(f"- `{k['key']}` (default `{k['default']}`): {k['help']}" for k in entry["knobs"]) if entry["knobs"] else "")
     return {
         "id": entry["id"],
         "shortDescription": {"text": entry["summary"]},
