@@ -67,7 +67,7 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
     out_docs = stream.split(output).documents
     position = 0
     for doc in result.documents:
-        added = sum(1 for f in doc.findings if f.new_document is not None)
+        added = sum(1 for f in doc.findings if f.new_object is not None)
         produced = "".join(d.text for d in out_docs[position : position + 1 + added])
         assert produced == doc.output, f"document {doc.document.number} moved or split"
         first = out_docs[position].text

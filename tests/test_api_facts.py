@@ -18,7 +18,7 @@ def findings(case: str, rule: str | None = None):
 def test_policy_v1_empty_selector_covers_the_namespace():
     # PodDisruptionBudgetSpec.selector (policy/v1): "A null selector will match no pods, while an empty
     # ({}) selector will select all pods within the namespace." policy/v1beta1: empty selects nothing.
-    added = {f.name for f in findings("disruption-budget/empty-selector-covers-all.yaml", "disruption-budget") if f.new_document}
+    added = {f.name for f in findings("disruption-budget/empty-selector-covers-all.yaml", "disruption-budget") if f.new_object}
     assert added == {"api", "legacy"}
 
 
@@ -26,8 +26,8 @@ def test_no_second_pdb_over_pods_an_added_one_covers():
     # The eviction API refuses a pod under two PDBs ("This pod has more than one PodDisruptionBudget,
     # which the eviction subresource does not support"): kubernetes/kubernetes#75957.
     found = findings("disruption-budget/overlapping-workloads.yaml", "disruption-budget")
-    assert {f.name for f in found if f.new_document} == {"web", "reports-worker"}
-    assert [f.name for f in found if not f.new_document] == ["reports"]
+    assert {f.name for f in found if f.new_object} == {"web", "reports-worker"}
+    assert [f.name for f in found if not f.new_object] == ["reports"]
 
 
 def test_linkerd_reads_injection_from_the_pod_template_only():

@@ -233,7 +233,6 @@ def test_a_generated_name_is_a_dns_subdomain_even_when_cut():
 
 def test_a_new_document_that_does_not_read_back_fails_closed(monkeypatch):
     """The documents rules add are emitted text too: parsed again, never trusted (issue 10, item 2)."""
-    from zdrender.rules import disruption_budget
 
     text = (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n"
@@ -241,6 +240,6 @@ def test_a_new_document_that_does_not_read_back_fails_closed(monkeypatch):
     )
     settings = make_settings(["--set", "disruption-budget=true"])
     assert "kind: PodDisruptionBudget" in pipeline.run(text, settings).output
-    monkeypatch.setattr(disruption_budget, "document_text", lambda obj: "kind: PodDisruptionBudget\n---\nkind: Secret\n")
-    with pytest.raises(pipeline.InputError, match=r"^document 1 \(line 1\): rule disruption-budget wrote a document that does not read back"):
+    monkeypatch.setattr(emit, "document_text", lambda obj: "kind: PodDisruptionBudget\n---\nkind: Secret\n")
+    with pytest.raises(pipeline.InputError, match=r"^document 1 \(line 1\): rule disruption-budget added an object that does not read back as itself"):
         pipeline.run(text, settings)

@@ -835,12 +835,13 @@ def test_a_field_under_a_wrongly_typed_value_is_skipped_with_a_warning(lifecycle
 
 
 def test_a_stop_signal_a_rule_rejects_names_the_workload_and_document():
+    # Checked when the annotation is read (settings are judged when loaded, never inside a rule's plan).
     obj = web()
     obj["metadata"]["annotations"] = {"zdrender.io/stop-signals": "nginx=SIGFOO"}
-    with pytest.raises(SettingsError) as err:
+    with pytest.raises(pipeline.InputError) as err:
         pipeline.run(stream_of({"apiVersion": "v1", "kind": "ConfigMap"}, obj), make_settings())
     assert_refusal(err.value)
-    assert re.match(r"Deployment/web \(document 2, line \d+\): setting stop-signals: 'SIGFOO'", str(err.value))
+    assert re.match(r"setting stop-signals \(annotation on Deployment/web \(document 2, line \d+\)\): 'SIGFOO'", str(err.value))
 
 
 @pytest.mark.parametrize("replicas, desired", [(2**31 - 1, None), (10**30, None), (-1, 0), (1000, 1000)])

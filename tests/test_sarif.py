@@ -84,7 +84,7 @@ def test_levels_fixes_and_rules_outside_the_registry(validator, monkeypatch):
     findings = [
         Finding("fake-rule", "info", "i", line=3, kind="Deployment", name="a", file="x.yaml"),
         Finding("engine", "error", "e", line=9, kind="Pod", name="b", file="x.yaml"),
-        Finding("fake-rule", "warning", "w", line=4, kind="Deployment", name="a", file="x.yaml", new_document="apiVersion: policy/v1\nkind: PodDisruptionBudget\n"),
+        Finding("fake-rule", "warning", "w", line=4, kind="Deployment", name="a", file="x.yaml", new_object={"apiVersion": "policy/v1", "kind": "PodDisruptionBudget"}),
     ]
     log = valid(validator, to_sarif(findings))
     run = log["runs"][0]

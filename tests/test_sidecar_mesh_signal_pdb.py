@@ -139,7 +139,7 @@ def test_sidecars_annotation_alias_and_its_own_key():
 
 def test_unknown_stop_signal_is_a_one_line_error():
     # Checked whether or not an image matches, so a typo does not wait for the day one does.
-    with pytest.raises(SettingsError, match=r"stop-signals: 'BOGUS' \(for images 'nginx'\) is not a Linux signal name"):
+    with pytest.raises(SettingsError, match=r"^setting stop-signals \(command line\): 'BOGUS' \(for images 'nginx'\) is not a Linux signal name"):
         render(DEPLOYMENT, ["--set", "stop-signals=nginx=BOGUS"])
 
 
@@ -197,5 +197,5 @@ def test_corpus_with_every_opt_in(corpus):
     added = 0
     for path in corpus:
         result = guarantees.check(path.read_text(encoding="utf-8"), make_settings(args), validate_version="1.33")
-        added += sum(1 for f in result.findings if f.new_document is not None)
+        added += sum(1 for f in result.findings if f.new_object is not None)
     assert added > 0, "some corpus workload should have been given a PodDisruptionBudget"

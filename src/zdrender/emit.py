@@ -86,6 +86,11 @@ def literal_block(value: Any, old: str, nl: str) -> str | None:
     return header + nl + "".join((indent.group(1) + line if line else "") + nl for line in lines)
 
 
+def document_text(obj: dict[str, Any]) -> str:
+    """A whole object as a block-style document (no `---`), ending in a line break."""
+    return "".join(line + "\n" for line in block_value(obj, 0, 2))
+
+
 def block_entry(key: str, value: Any, column: int, seq_indent: int) -> list[str]:
     head = " " * column + scalar(key) + ":"
     nested = block_value(value, column, seq_indent, under_key=True)

@@ -25,7 +25,7 @@ class Finding:
     namespace: str | None = None
     source: str | None = None  # Helm's `# Source:` template or the Helm 4 filename annotation
     line: int | None = None  # 1-based line of the input stream
-    new_document: str | None = None  # a whole document to insert after this one (text, no `---`)
+    new_object: dict[str, Any] | None = None  # an object to add to the stream after this document (an operation on the stream)
     file: str | None = None  # the input file named on the command line (None or "-": stdin); set by the CLI
 
     def locate(self, *, document: int, index: int | None, source: str | None, line: int) -> Finding:
@@ -63,8 +63,17 @@ class Finding:
         return "stdin", self.line
 
     @property
+    def new_document(self) -> str | None:
+        """The added object as the YAML document zdrender writes for it (no `---`), for reports."""
+        if self.new_object is None:
+            return None
+        from .emit import document_text
+
+        return document_text(self.new_object)
+
+    @property
     def fixed(self) -> bool:
-        return bool(self.ops) or self.new_document is not None
+        return bool(self.ops) or self.new_object is not None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -96,7 +96,7 @@ def _edit_whole(text: str, settings: Settings, rules: tuple[ModuleType, ...]) ->
     document = next(d for d in result.documents if _is_list(d))
     items = as_list(document.data.get("items"))
     findings = result.findings
-    added = [_new_item(f) for f in findings if f.new_document is not None]
+    added = [_new_item(f) for f in findings if f.new_object is not None]
     results = [result_item(f, items) for f in findings]
     ops = [{"op": "add", "path": "/items/-", "value": item} for item in added]
     ops += _results_ops(document.data, results)
@@ -192,7 +192,7 @@ def _edit_items(document: stream.Document, parsed: yamldoc.Parsed, settings: Set
         first_line = document.line + text.count("\n", 0, items[i].start)
         f.path = f"/items/{i}{f.path}" if f.path else ""
         f.locate(document=document.number, index=0, source=f.source, line=first_line + (f.line - outputs[i].document.line - 1) if f.line else first_line)
-    added = [_new_item(f) for f in findings if f.new_document is not None]
+    added = [_new_item(f) for f in findings if f.new_object is not None]
     results = [result_item(f, data["items"]) for f in findings]
     seq_indent = max(0, items[0].dash - _key_column(root, "items"))
     nl = document.newline
@@ -291,13 +291,9 @@ def _function_config(resource_list: dict[str, Any]) -> Any:
 
 
 def _new_item(finding: Finding) -> dict[str, Any]:
-    try:
-        item = yamldoc.load(finding.new_document or "")
-    except yamldoc.YAMLError as err:  # a rule's bug, not the user's input
-        raise KRMError(f"rule {finding.rule} produced invalid YAML ({err.message}); please report this") from None
-    if not isinstance(item, dict):
-        raise KRMError(f"rule {finding.rule} produced a document that is not an object; please report this")
-    return item
+    if not isinstance(finding.new_object, dict):  # a rule's bug, not the user's input
+        raise KRMError(f"rule {finding.rule} added something that is not an object; please report this")
+    return yamldoc.copy_data(finding.new_object)
 
 
 def _apply(text: str, ops: list[dict[str, Any]], expected_items: int) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from . import patch, rewrite, stream, yamldoc
+from . import emit, patch, rewrite, stream, yamldoc
 from .finding import Finding
 from .rules import REGISTRY
 from .rules.base import RuleContext, Unsettable
@@ -189,19 +189,18 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 )
             )
         extra = tuple(local.values.get("sidecar-names", ()))
+        covered = any(getattr(rule, "COVERS_SLEEPS", False) and rule.ID not in local["skip-rules"] and target.kind in rule.KINDS for rule in rules)
         for rule in rules:
             if rule.ID in local["skip-rules"] or target.kind not in rule.KINDS:
                 continue
             view = Workload(_resolve(working, target.pointer), target.pointer, context, extra)
             if not view.has_template:
                 break
-            ctx = RuleContext(settings=local, stream=context, document=working)
+            ctx = RuleContext(settings=local, stream=context, document=working, sleeps_covered=covered)
             try:
                 planned = rule.plan(view, ctx)
             except Unsettable as err:  # a malformed object the API rejects: skip the rule here, say why
                 planned = [Finding(rule.ID, "warning", f"not applied: {err}; fix the manifest", path=err.path)]
-            except SettingsError as err:  # a setting only a rule can judge (a stop-signals value)
-                raise SettingsError(f"{where}: {err}") from None
             if ctx.capped:  # numbers past the API's int32/int64, capped by ctx.set
                 why = "; ".join(message for _, message in ctx.capped)
                 planned.append(Finding(rule.ID, "warning", f"{why}; check the values it was computed from", path=ctx.capped[0][0]))
@@ -225,9 +224,8 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         result.output = _edit(result, working)
     for finding in result.findings:
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
-        if finding.new_document is not None and original.get("kind") != "ResourceList":
-            _check_new_document(finding, doc)
-            result.output = _append_document(result.output, finding.new_document, doc.newline, _SOURCE.search(doc.text))
+        if finding.new_object is not None and original.get("kind") != "ResourceList":
+            result.output = _append_document(result.output, _new_document(finding, doc), doc.newline, _SOURCE.search(doc.text))
 
 
 def _already(document: Any, op: dict[str, Any]) -> bool:
@@ -281,14 +279,17 @@ def _edited(result: DocumentResult, source: str, expected: Any) -> str:
     return text
 
 
-def _check_new_document(finding: Finding, doc: stream.Document) -> None:
-    """A document a rule adds is text zdrender emits too: it must read back as one object (fail closed)."""
+def _new_document(finding: Finding, doc: stream.Document) -> str:
+    """The text of the object a rule adds to the stream; emitted text too, so it must read back as that
+    object (fail closed)."""
+    text = emit.document_text(finding.new_object or {})
     try:
-        added = yamldoc.load(finding.new_document or "")
+        added = yamldoc.load(text)
     except yamldoc.YAMLError as err:
         added = err
-    if not isinstance(added, dict) or not added.get("kind") or len(stream.split(finding.new_document or "").documents) != 1:
-        raise InputError(f"document {doc.number} (line {doc.line}): rule {finding.rule} wrote a document that does not read back as one object; nothing was written; please report this")
+    if added != finding.new_object or len(stream.split(text).documents) != 1:
+        raise InputError(f"document {doc.number} (line {doc.line}): rule {finding.rule} added an object that does not read back as itself; nothing was written; please report this")
+    return text
 
 
 def _append_document(text: str, body: str, nl: str, source: re.Match[str] | None = None) -> str:

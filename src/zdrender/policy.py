@@ -94,3 +94,30 @@ def mesh_proxy_stays(pod_metadata: Any) -> list[tuple[float, str]]:
     if wait is not None:
         stays.append((float(wait), f"linkerd-proxy waits {wait}s before exiting"))
     return stays
+
+
+def yaml_annotation(text: str) -> tuple[Any, str | None]:
+    """An annotation that holds YAML (Istio's ProxyConfig) read as its reader does: (value, None), an
+    empty one as {}, or (None, why) when it is not YAML."""
+    if not text.strip():
+        return {}, None
+    try:
+        value = yamldoc.load(text)
+    except yamldoc.YAMLError as err:
+        return None, err.message
+    return ({} if value is None else value), None
+
+
+def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: Any) -> str:
+    """The YAML text of an annotation with `key` set to `value`, its other keys and formatting kept
+    (a checked edit); flow style when no such edit exists, which is still YAML to its reader."""
+    from . import emit, rewrite
+    from .rules.base import set_op
+
+    if not text.strip():
+        return f"{emit.scalar(key)}: {emit.scalar(value)}"
+    expected = {**mapping, key: value}
+    try:
+        return rewrite.checked_edit(text, [set_op(mapping, "/" + key.replace("~", "~0").replace("/", "~1"), value)], expected)[0]
+    except rewrite.RewriteError:
+        return emit.flow(expected)

@@ -30,10 +30,14 @@ class Knob:
     minimum: int | None = None
     per_workload: bool = False  # may be overridden by a zdrender.io/<key> annotation
     aliases: tuple[str, ...] = ()  # other keys accepted for this knob (e.g. a documented annotation name)
+    # The rule's own check of a parsed value (it may normalise it; ValueError refuses it): values are
+    # judged when settings are loaded, never inside a rule's plan.
+    check: Callable[[Any], Any] | None = None
 
     def parse(self, value: Any, source: str) -> Any:
         try:
-            return _PARSERS[self.kind](self, value)
+            parsed = _PARSERS[self.kind](self, value)
+            return self.check(parsed) if self.check is not None else parsed
         except (ValueError, TypeError) as err:
             raise SettingsError(f"setting {self.key} ({source}): {err}") from None
 

@@ -16,6 +16,7 @@ class RuleContext:
     settings: Settings  # with the workload's own annotations applied
     stream: StreamContext
     document: dict[str, Any]  # the working copy of the whole document, for op builders
+    sleeps_covered: bool = True  # a rule that runs after (one with COVERS_SLEEPS) raises the grace period over every sleep
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.settings.at_least(major, minor)
@@ -28,10 +29,10 @@ class RuleContext:
         return {"exec": {"command": ["sleep", str(seconds)]}}
 
     def sleep_cap(self, workload: Workload) -> int | None:
-        """The longest preStop sleep the pod can take as it is: its grace period when the grace-period
-        rule is skipped for it (nothing will raise it, and the API rejects a native sleep longer than
-        terminationGracePeriodSeconds); None when that rule runs and covers every sleep."""
-        return workload.grace_period if "grace-period" in self.settings["skip-rules"] else None
+        """The longest preStop sleep the pod can take as it is: its grace period when no rule that runs
+        for it raises the grace period to cover the sleeps (the API rejects a native sleep longer than
+        terminationGracePeriodSeconds); None when one does."""
+        return None if self.sleeps_covered else workload.grace_period
 
     _planned: Any = field(default=None, init=False, repr=False)
     capped: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)  # (path, why) of values `set` capped

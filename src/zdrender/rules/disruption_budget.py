@@ -57,7 +57,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..emit import block_value
 from ..finding import Finding
 from ..settings import Knob
 from ..workload import Workload, as_dict, selector_matches
@@ -102,9 +101,8 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     name = budget_name(workload.name)
     # Later workloads see it: a pod under two PDBs cannot be evicted at all, so none gets a second one.
     ctx.stream.add_pdb(workload.namespace, selector, name)
-    text = document_text(pdb(workload, name, selector))
     message = f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, so a node drain could evict them all at once"
-    return [Finding(ID, "warning", message, path=f"{workload.pointer}/spec/selector", new_document=text)]
+    return [Finding(ID, "warning", message, path=f"{workload.pointer}/spec/selector", new_object=pdb(workload, name, selector))]
 
 
 def budget_name(workload_name: str) -> str:
@@ -134,8 +132,3 @@ def pdb(workload: Workload, name: str, selector: dict[str, Any]) -> dict[str, An
         "metadata": metadata,
         "spec": {"maxUnavailable": 1, "selector": selector},
     }
-
-
-def document_text(obj: dict[str, Any]) -> str:
-    """Block-style YAML with the same emitters as the patcher (so it reads back as `obj`), ending in a newline."""
-    return "".join(line + "\n" for line in block_value(obj, 0, 2))

@@ -61,6 +61,7 @@ ID = "grace-period"
 SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget."
 KINDS = WORKLOAD_KINDS
 REMEDIATION = "Set `terminationGracePeriodSeconds` to at least the longest preStop sleep plus the app's drain."
+COVERS_SLEEPS = True  # it raises the grace period over every preStop sleep: rules before it need not cap theirs
 KNOBS = (
     Knob(
         "drain-seconds",

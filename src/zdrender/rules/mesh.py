@@ -52,13 +52,13 @@ PASS: a drain that covers the app's
 
 from __future__ import annotations
 
-from .. import emit, rewrite, yamldoc
 from ..finding import Finding
 from ..kube import ISTIO_CONFIG, ISTIO_NATIVE, LINKERD_INJECT, LINKERD_NATIVE, LINKERD_WAIT, go_duration_seconds, is_true, istio_injected, linkerd_asked, linkerd_injected, whole_seconds
+from ..policy import yaml_annotation, yaml_annotation_with
 from ..settings import Knob
 from ..workload import WORKLOAD_KINDS, Workload, as_dict, escape
 from .app_drain import app_stop_seconds
-from .base import RuleContext, set_op
+from .base import RuleContext
 
 ID = "mesh"
 SUMMARY = "Set the Istio / Linkerd proxy's drain time to the app's sleep + drain budget."
@@ -125,11 +125,9 @@ def _job_advice(istio: bool, path: str) -> Finding:
 def _istio(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:
     current = annotations.get(ISTIO_CONFIG)
     text = "" if current is None else str(current)
-    try:
-        config = yamldoc.load(text) if text.strip() else {}
-    except yamldoc.YAMLError as err:
-        return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not valid YAML ({err.message}); left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
-    config = {} if config is None else config
+    config, problem = yaml_annotation(text)
+    if problem is not None:
+        return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not valid YAML ({problem}); left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
     if not isinstance(config, dict):
         return [Finding(ID, "warning", f"{ISTIO_CONFIG} is not a mapping; left as is: set terminationDrainDuration: {seconds}s in it", path=path)]
     drain = config.get("terminationDrainDuration")
@@ -138,21 +136,10 @@ def _istio(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleCon
         return [Finding(ID, "warning", f"{ISTIO_CONFIG} has terminationDrainDuration {drain!r}, not a duration; left as is", path=path)]
     if have is not None and have >= seconds:
         return []
-    value = merged_config(text, config, f"{seconds}s")
+    value = yaml_annotation_with(text, config, "terminationDrainDuration", f"{seconds}s")
     was = f"raised from {drain}" if drain is not None else "set"
     message = f"Istio proxy: terminationDrainDuration {was} to {seconds}s ({reason}) in {ISTIO_CONFIG}, so the proxy outlives the app's drain"
     return [Finding(ID, "warning", message, ops=[ctx.set(path, value)], path=path)]
-
-
-def merged_config(text: str, config: dict, drain: str) -> str:
-    """The ProxyConfig text with terminationDrainDuration set, its other keys and formatting kept."""
-    if not text.strip():
-        return f"terminationDrainDuration: {drain}"
-    expected = {**config, "terminationDrainDuration": drain}
-    try:
-        return rewrite.checked_edit(text, [set_op(config, "/terminationDrainDuration", drain)], expected)[0]
-    except rewrite.RewriteError:
-        return emit.flow(expected)  # YAML flow style is still YAML: Istio reads the annotation as YAML
 
 
 def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleContext) -> list[Finding]:

@@ -61,7 +61,7 @@ import re
 
 from ..finding import Finding
 from ..kube import shell_script
-from ..settings import Knob, SettingsError
+from ..settings import Knob
 from ..workload import Container, Workload, as_dict, as_list
 from .base import RuleContext
 
@@ -77,6 +77,7 @@ KNOBS = (
         "tag or digest, or against any trailing part of it split at /.",
         kind="map",
         per_workload=True,
+        check=lambda mapping: {pattern: signal_name(value, pattern) for pattern, value in mapping.items()},
     ),
 )
 STOP_SIGNALS = (1, 33)  # ContainerStopSignals: alpha in 1.33, off by default
@@ -312,10 +313,11 @@ def _last_char(parts: list[str]) -> str:
 
 # -- stop signals --------------------------------------------------------------------------------
 def signal_name(value: str, pattern: str) -> str:
-    name = value.strip().upper()
+    """A signal as the kubelet names it (SIGQUIT for `quit`); ValueError when Linux has no such signal."""
+    name = str(value).strip().upper()
     name = name if name.startswith("SIG") else "SIG" + name
     if name not in LINUX_SIGNALS:
-        raise SettingsError(f"setting stop-signals: {value!r} (for images {pattern!r}) is not a Linux signal name; use one such as SIGQUIT or SIGINT")
+        raise ValueError(f"{value!r} (for images {pattern!r}) is not a Linux signal name; use one such as SIGQUIT or SIGINT")
     return name
 
 
@@ -330,7 +332,7 @@ def image_matches(pattern: str, image: str) -> bool:
 
 
 def _stop_signals(workload: Workload, containers: list[Container], ctx: RuleContext) -> list[Finding]:
-    mapping = {pattern: signal_name(value, pattern) for pattern, value in ctx.settings["stop-signals"].items()}
+    mapping = ctx.settings["stop-signals"]  # names checked and normalised when the settings were loaded
     wanted = []
     for c in containers:
         for pattern, signal in mapping.items():

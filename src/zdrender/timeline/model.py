@@ -74,7 +74,6 @@ from dataclasses import dataclass, field
 from ..kube import go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled
 from ..policy import carries_traffic
 from ..rules.signals import image_matches, signal_name, swallowed_by_shell
-from ..settings import SettingsError
 from ..workload import Container, Workload, as_dict, as_list
 
 DEFAULT_PROPAGATION = 5.0
@@ -201,7 +200,7 @@ def _drain_signal(c: Container, stop_signals: Mapping[str, str]) -> str | None:
         if image_matches(pattern, c.image):
             try:
                 wanted = signal_name(str(value), pattern)
-            except SettingsError:
+            except ValueError:
                 return None
             stop = str(c.lifecycle.get("stopSignal") or "SIGTERM")
             return wanted if wanted not in ("SIGTERM", stop) else None
