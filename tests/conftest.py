@@ -25,6 +25,17 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_module(name: str):
+    """A module the test needs, imported; skipped when missing, except under CI=true where it fails
+    (pytest.importorskip would skip there too)."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        require(False, f"{name} is not installed ({err}); pip install -e '.[test]'")
+
+
 def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.yaml")) if CORPUS.is_dir() else []
 

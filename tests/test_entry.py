@@ -12,7 +12,7 @@ from typer.utils import get_params_from_function
 
 from zdrender import cli, entry, options, render
 
-FIXTURE = Path(__file__).parent / "fixtures" / "prestop-sleep" / "serving-deployment.yaml"
+FIXTURE = Path(__file__).parent / "fixtures" / "prestop-sleep" / "failure" / "serving-deployment.yaml"
 
 
 def test_typer_declares_the_render_options_from_the_one_table():

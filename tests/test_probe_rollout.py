@@ -18,7 +18,7 @@ from guarantees import check, validate
 from helpers import make_settings
 
 KUBE_VERSION = "1.30"
-CASES = sorted(FIXTURES.glob("probe-balance/*.yaml")) + sorted(FIXTURES.glob("rollout/*.yaml"))
+CASES = sorted(FIXTURES.glob("probe-balance/*/*.yaml")) + sorted(FIXTURES.glob("rollout/*/*.yaml"))
 ZERO = (0, "0%")
 
 
@@ -45,7 +45,7 @@ def accepted(obj: dict) -> None:
         assert not (surge in ZERO and unavailable in ZERO), f"{where}: maxSurge and maxUnavailable may not both be 0"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[str(p.relative_to(FIXTURES).with_suffix("")) for p in CASES])
 def test_fixture_output_is_accepted(case):
     text = case.read_text(encoding="utf-8")
     result = check(text, make_settings(fixture_args(text)))  # idempotent, exact, minimal, nothing lost

@@ -47,7 +47,7 @@ ERROR_LINE = re.compile(r"zdrender: [^\n]+\n")
 def pools() -> tuple[list[dict], list[dict]]:
     """(workloads, Services/HPAs/PDBs) parsed from the corpus and the fixtures."""
     workloads, context = [], []
-    for path in corpus_files() + sorted(FIXTURES.glob("*/*.yaml")):
+    for path in corpus_files() + sorted(FIXTURES.rglob("*.yaml")):
         for doc in stream.split(path.read_text(encoding="utf-8")).documents:
             if doc.kind not in WORKLOAD_KINDS and doc.kind not in CONTEXT_KINDS:
                 continue

@@ -11,11 +11,11 @@ from zdrender.kube import go_duration_seconds
 from zdrender.rules import mesh, signals
 from zdrender.settings import SettingsError
 
-from conftest import FIXTURES, fixture_args
+from conftest import FIXTURES, fixture_args, require_module
 from helpers import make_settings, render
 
 RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget")
-CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).glob("*.yaml"))
+CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).rglob("*.yaml")) + sorted((FIXTURES / "interplay").glob("*.yaml"))
 
 
 def kube_version(args: list[str]) -> str:
@@ -25,10 +25,10 @@ def kube_version(args: list[str]) -> str:
     return "1.30"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[str(p.relative_to(FIXTURES).with_suffix("")) for p in CASES])
 def test_patched_output_validates(case):
     """Every document the rules changed or added is valid for the fixture's target version."""
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    kubernetes_validate = require_module("kubernetes_validate")
     text = case.read_text(encoding="utf-8")
     args = fixture_args(text)
     result = render(text, args)
@@ -39,7 +39,7 @@ def test_patched_output_validates(case):
 
 
 def test_stop_signal_schema_of_1_33_has_the_field():
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    kubernetes_validate = require_module("kubernetes_validate")
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -182,7 +182,8 @@ def test_go_durations(text, seconds):
 def test_corpus_with_every_opt_in(corpus):
     """The corpus with native sidecars, a PDB for every uncovered workload and a stop-signal map on a
     1.33 target with the gate: the engine's guarantees hold (idempotent, exact, minimal, valid)."""
-    guarantees = pytest.importorskip("guarantees")
+    import guarantees
+
     args = [
         "--kube-version=1.33",
         "--set",
