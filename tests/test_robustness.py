@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from zdrender import krm, pipeline, report, stream, yamldoc
-from zdrender.render import one_line
+from zdrender.report import one_line
 from zdrender.settings import SettingsError
 from zdrender.workload import CONTEXT_KINDS, TEMPLATE_POINTERS, WORKLOAD_KINDS
 

@@ -14,9 +14,9 @@ from typing import Annotated
 import typer
 
 from . import __version__, options
-from .render import fail, one_line  # Typer-free, shared with entry.py
-from .render import read_input as _read
-from .render import settings_from_args as _settings
+from .report import one_line
+from .runner import each_file, fail  # Typer-free, shared with the render path
+from .runner import settings_from_args as _settings
 
 EPILOG = """Examples:
 
@@ -94,13 +94,9 @@ def explain(
     entries = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path in paths:
-            result = pipeline.run(_read(path), settings, parse_all=True)
-            for entry in pipeline.explain(result):
-                if len(paths) > 1:
-                    entry = {"file": path, **entry}
-                entries.append(entry)
-    except (ValueError, SettingsError, pipeline.InputError) as err:
+        for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, parse_all=True)):
+            entries += [{"file": path, **entry} if len(paths) > 1 else entry for entry in pipeline.explain(result)]
+    except (ValueError, SettingsError) as err:
         raise fail(str(err)) from None
     print(json.dumps(entries, indent=2, default=str))
 
@@ -120,11 +116,6 @@ def list_rules(
 def _one_of(option: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise fail(f"{option} {value!r}: expected {', '.join(allowed[:-1])} or {allowed[-1]}")
-
-
-def _input_error(path: str, err: Exception) -> str:
-    """Pipeline errors name the document and line; add the file when it is not stdin."""
-    return str(err) if path == "-" else f"{path}: {err}"
 
 
 @app.command()
@@ -156,15 +147,7 @@ def check(
     except SettingsError as err:
         errors.append(str(err))
         paths = []
-    for path in paths:
-        try:
-            result = pipeline.run(_read(path), settings, parse_all=True)
-        except ValueError as err:  # unreadable or not UTF-8: the message names the file
-            errors.append(str(err))
-            continue
-        except (SettingsError, pipeline.InputError) as err:
-            errors.append(_input_error(path, err))
-            continue
+    for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, parse_all=True), errors):
         if not any(d.holds_object for d in result.documents):
             errors.append(f"{'stdin' if path == '-' else path}: holds no manifests; check that the renderer produced output")
         findings += [finding.in_file(path) for finding in result.findings]
@@ -215,12 +198,7 @@ def diff(
     chunks = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path in paths:
-            text = _read(path)
-            try:
-                result = pipeline.run(text, settings)
-            except (SettingsError, pipeline.InputError) as err:
-                raise ValueError(_input_error(path, err)) from None
+        for path, (text, result) in each_file(paths, lambda path, text: (text, pipeline.run(text, settings))):
             name = "stdin" if path == "-" else path
             if not any(d.holds_object for d in result.documents):  # render refuses it too
                 raise ValueError(f"{name}: holds no manifests; check that the renderer produced output")
@@ -248,7 +226,6 @@ def timeline(
 ) -> None:
     """Draw how one pod shuts down and how a rolling update moves ready capacity, for each serving
     workload, before and after zdrender's patches, with the windows where requests can be dropped."""
-    from . import pipeline
     from .settings import SettingsError
     from .timeline.compare import compare, matches
 
@@ -256,11 +233,7 @@ def timeline(
     comparisons = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path in paths:
-            try:
-                found = compare(_read(path), settings, propagation=propagation)
-            except (SettingsError, pipeline.InputError) as err:
-                raise ValueError(_input_error(path, err)) from None
+        for path, found in each_file(paths, lambda path, text: compare(text, settings, propagation=propagation)):
             for c in found:
                 c.file = path if len(paths) > 1 else None
             comparisons.extend(found)

@@ -7,58 +7,10 @@ usage errors) and delegates here. Nothing is written to stdout until the whole s
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
-from .report import one_line
-
-
-def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
-    """Print a one-line error and return the exit to raise (Typer lets SystemExit through)."""
-    if report:
-        from .report import write_report
-
-        with contextlib.suppress(OSError):
-            write_report(report, [], error=message)
-    sys.stderr.write(f"zdrender: {one_line(message)}\n")
-    return SystemExit(code)
-
-
-def settings_from_args(kube_version: str | None, assignments: list[str] | None, config: str | None, function_config=None):
-    from . import rules, settings
-
-    flags = settings.parse_assignments(assignments or [])
-    if kube_version is not None:
-        flags["kube-version"] = kube_version
-    return settings.load(rules.all_knobs(), config_file=config, flags=flags, function_config=function_config)
-
-
-def read_input(path: str) -> str:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        name = "stdin" if path == "-" else path
-        raise ValueError(f"{name}: {_place(data, err.start)}: byte 0x{data[err.start]:02x} is not UTF-8; Kubernetes manifests must be UTF-8") from None
-
-
-def _place(data: bytes, offset: int) -> str:
-    """`document N, line L, column C` of a byte offset, as a reader of the stream counts them."""
-    from . import stream
-
-    before = data[:offset].decode("utf-8", "replace")
-    line_start = before.rfind("\n") + 1
-    documents = stream.split(before).documents
-    number = documents[-1].number if documents else 1
-    return f"document {max(number, 1)}, line {before.count(chr(10)) + 1}, column {len(before) - line_start + 1}"
+from .runner import fail, read_input, settings_from_args
 
 
 def render(

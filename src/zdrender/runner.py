@@ -1,0 +1,89 @@
+"""What every command does around the pipeline: read each input (a file or stdin, UTF-8, errors
+located by document, line and column), build settings from the flags, loop over the files naming
+the file in every error, and fail with one line. Typer-free: the render path (entry.py, render.py)
+uses it too, where start-up is paid on every render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from .report import one_line
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
+    """Print a one-line error and return the exit to raise (Typer lets SystemExit through)."""
+    if report:
+        from .report import write_report
+
+        with contextlib.suppress(OSError):
+            write_report(report, [], error=message)
+    sys.stderr.write(f"zdrender: {one_line(message)}\n")
+    return SystemExit(code)
+
+
+def settings_from_args(kube_version: str | None, assignments: list[str] | None, config: str | None, function_config=None):
+    from . import rules, settings
+
+    flags = settings.parse_assignments(assignments or [])
+    if kube_version is not None:
+        flags["kube-version"] = kube_version
+    return settings.load(rules.all_knobs(), config_file=config, flags=flags, function_config=function_config)
+
+
+def read_input(path: str) -> str:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        name = "stdin" if path == "-" else path
+        raise ValueError(f"{name}: {_place(data, err.start)}: byte 0x{data[err.start]:02x} is not UTF-8; Kubernetes manifests must be UTF-8") from None
+
+
+def _place(data: bytes, offset: int) -> str:
+    """`document N, line L, column C` of a byte offset, as a reader of the stream counts them."""
+    from . import stream
+
+    before = data[:offset].decode("utf-8", "replace")
+    line_start = before.rfind("\n") + 1
+    documents = stream.split(before).documents
+    number = documents[-1].number if documents else 1
+    return f"document {max(number, 1)}, line {before.count(chr(10)) + 1}, column {len(before) - line_start + 1}"
+
+
+def input_error(path: str, err: Exception) -> str:
+    """Pipeline errors name the document and line; add the file when it is not stdin."""
+    return str(err) if path == "-" else f"{path}: {err}"
+
+
+def each_file(paths: list[str], work: Callable[[str, str], T], errors: list[str] | None = None) -> Iterator[tuple[str, T]]:
+    """(path, work(path, text)) for each input, read in turn: the one loop of check, diff, explain and
+    timeline. A file that cannot be read, or that the pipeline or the settings refuse, gives a one-line
+    error naming it: collected in `errors` when given (the run goes on, as `check` does), else raised
+    as ValueError at the first (as the other commands do)."""
+    from . import pipeline
+    from .settings import SettingsError
+
+    for path in paths:
+        try:
+            yield path, work(path, read_input(path))
+        except ValueError as err:  # unreadable or not UTF-8: the message names the file
+            if errors is None:
+                raise
+            errors.append(str(err))
+        except (SettingsError, pipeline.InputError) as err:
+            if errors is None:
+                raise ValueError(input_error(path, err)) from None
+            errors.append(input_error(path, err))
