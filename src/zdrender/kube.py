@@ -25,6 +25,9 @@ PROBE_DEFAULTS = {
     "successThreshold": 1,
     "failureThreshold": 3,
 }
+# maxSurge / maxUnavailable when a rolling update does not set them (SetDefaults_Deployment, _DaemonSet;
+# Argo Rollouts' canary uses the Deployment's).
+ROLLING_DEFAULTS: dict[str, tuple[int | str, int | str]] = {"Deployment": ("25%", "25%"), "Rollout": ("25%", "25%"), "DaemonSet": (0, 1)}
 PROBE_TIMING = frozenset(PROBE_DEFAULTS) | {"terminationGracePeriodSeconds"}
 # SetDefaults_Probe replaces 0 as well as a missing value for these (an initialDelaySeconds of 0 is 0).
 PROBE_ZERO_IS_DEFAULT = frozenset({"periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"})
@@ -103,7 +106,7 @@ def amount(value: Any, argo: bool = False) -> Amount | None:
     return None
 
 
-def scaled(value: object, total: int, default: str, round_up: bool) -> int:
+def scaled(value: object, total: int, default: int | str, round_up: bool) -> int:
     """Pods an IntOrString such as 1 or "25%" comes to against `total`, the controller's way (a value the
     API would reject counts as the default)."""
     found = amount(value) or amount(default)

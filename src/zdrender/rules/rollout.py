@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..finding import Finding
-from ..kube import Amount, amount, host_binding
+from ..kube import ROLLING_DEFAULTS, Amount, amount, host_binding
 from ..settings import Knob
 from ..workload import as_dict, as_list
 from .base import RuleContext, Workload
@@ -219,7 +219,7 @@ def replicated_fields(workload: Workload) -> Fields | Finding | None:
         canary = strategy.get("canary")
         if not isinstance(canary, dict) or canary.get("trafficRouting"):
             return None  # blueGreen, or a canary whose traffic router ignores maxSurge / maxUnavailable
-        return Fields(f"{base}/canary", canary, "25%", "25%", argo=True)
+        return Fields(f"{base}/canary", canary, *ROLLING_DEFAULTS["Rollout"], argo=True)
     if strategy.get("type") == "Recreate":
         if not workload.serving:
             return None
@@ -232,7 +232,7 @@ def replicated_fields(workload: Workload) -> Fields | Finding | None:
             return Finding(ID, "info", message, path=f"{base}/type")
         message = "strategy Recreate stops every pod before starting new ones: each rollout is an outage; use RollingUpdate unless two versions really cannot run side by side"
         return Finding(ID, "warning", message, path=f"{base}/type")
-    return Fields(f"{base}/rollingUpdate", strategy.get("rollingUpdate"), "25%", "25%")
+    return Fields(f"{base}/rollingUpdate", strategy.get("rollingUpdate"), *ROLLING_DEFAULTS["Deployment"])
 
 
 def plan_replicated(workload: Workload, ctx: RuleContext) -> list[Finding]:
@@ -295,7 +295,7 @@ def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
     update = as_dict(workload.spec.get("updateStrategy"))
     if not workload.serving or (update.get("type") or "RollingUpdate") != "RollingUpdate":
         return []
-    fields = Fields(f"{workload.pointer}/spec/updateStrategy/rollingUpdate", update.get("rollingUpdate"), 0, 1)
+    fields = Fields(f"{workload.pointer}/spec/updateStrategy/rollingUpdate", update.get("rollingUpdate"), *ROLLING_DEFAULTS["DaemonSet"])
     surge, unavailable = fields.get("maxSurge"), fields.get("maxUnavailable")
     if surge is None or unavailable is None:
         return []

@@ -71,7 +71,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..kube import go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled
+from ..kube import ROLLING_DEFAULTS, go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled
 from ..policy import carries_traffic
 from ..rules.signals import image_matches, signal_name, swallowed_by_shell
 from ..workload import Container, Workload, as_dict, as_list
@@ -416,8 +416,9 @@ def rollout(workload: Workload, *, pod_gone: float, accepting: float = 0.0) -> R
         if strategy == "Recreate":
             return _recreate(desired, ready_after, min_ready, pod_gone, accepting, notes)
         params = as_dict(strategy_spec.get("rollingUpdate"))
-    surge = scaled(params.get("maxSurge"), desired, "25%", round_up=True)
-    unavailable = scaled(params.get("maxUnavailable"), desired, "25%", round_up=False)
+    default_surge, default_unavailable = ROLLING_DEFAULTS[kind]
+    surge = scaled(params.get("maxSurge"), desired, default_surge, round_up=True)
+    unavailable = scaled(params.get("maxUnavailable"), desired, default_unavailable, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     if host_binding(workload) is not None and surge:
@@ -485,8 +486,9 @@ def _daemonset(workload: Workload, ready_after: float, min_ready: int, pod_gone:
         notes.append("updateStrategy OnDelete: pods are replaced only when someone deletes them")
         return Rollout(strategy, 1, 0, 0, ready_after, min_ready, [Step(0.0, 1, 1)], notes, per_node=True)
     params = as_dict(strategy_spec.get("rollingUpdate"))
-    surge = scaled(params.get("maxSurge"), 1, "0", round_up=True)
-    unavailable = scaled(params.get("maxUnavailable"), 1, "1", round_up=True)
+    default_surge, default_unavailable = ROLLING_DEFAULTS["DaemonSet"]
+    surge = scaled(params.get("maxSurge"), 1, default_surge, round_up=True)
+    unavailable = scaled(params.get("maxUnavailable"), 1, default_unavailable, round_up=True)
     if surge and host_binding(workload) is not None:
         notes.append("hostPort/hostNetwork with maxSurge: the surge pod cannot start beside the old one, the update stalls")
     if surge:
