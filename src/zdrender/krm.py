@@ -194,7 +194,8 @@ def _edit_items(document: stream.Document, parsed: yamldoc.Parsed, settings: Set
         f.locate(document=document.number, index=0, source=f.source, line=first_line + (f.line - outputs[i].document.line - 1) if f.line else first_line)
     added = [_new_item(f) for f in findings if f.new_object is not None]
     results = [result_item(f, data["items"]) for f in findings]
-    seq_indent = max(0, items[0].dash - _key_column(root, "items"))
+    items_key = yamldoc.mapping_key(root, "items")
+    seq_indent = max(0, items[0].dash - (items_key.start_mark.column if items_key is not None else 0))
     nl = document.newline
     if added:
         block = "".join(line + nl for value in added for line in emit.block_item(value, items[0].dash, seq_indent))
@@ -207,7 +208,7 @@ def _edit_items(document: stream.Document, parsed: yamldoc.Parsed, settings: Set
         if yamldoc.load(block) != {"results": results}:
             return None
         edits.append((patch.after_line(text, yamldoc.node_end(root)), patch.after_line(text, yamldoc.node_end(root)), block))
-    output = _splice(text, edits, nl)
+    output = patch.splice(text, edits, nl)
     if "results" in data:  # rare: a list that already carries results (our own, run twice)
         output = patch.apply(output, _results_ops(data, results))
     return output, findings
@@ -226,25 +227,6 @@ def _no_items(text: str, root: Any, data: dict[str, Any]) -> tuple[str, list[Fin
     if node is None or (isinstance(node, ScalarNode) and data.get("items") is None) or data.get("items") == []:
         return text, []
     return None
-
-
-def _key_column(mapping: Any, key: str) -> int:
-    for k, _ in mapping.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            return k.start_mark.column
-    return 0
-
-
-def _splice(text: str, edits: list[tuple[int, int, str]], newline: str) -> str:
-    """The text with each (start, end, replacement) made; insertions at one offset keep their order."""
-    out, position = [], 0
-    for start, end, replacement in sorted(edits, key=lambda e: e[0]):
-        if start == len(text) and text and not text.endswith("\n"):
-            replacement = newline + replacement.removesuffix(newline)
-        out += [text[position:start], replacement]
-        position = end
-    out.append(text[position:])
-    return "".join(out)
 
 
 def _is_list(doc: pipeline.DocumentResult) -> bool:

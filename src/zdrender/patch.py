@@ -61,7 +61,7 @@ def apply(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = 
                 break
             batch.append(located)
         done += len(batch)
-        text = _splice(text, [b.edit for b in batch])
+        text = splice(text, [b.edit for b in batch])
     return text
 
 
@@ -78,9 +78,13 @@ def _depends(later: _Located, earlier: _Located) -> bool:
     return start <= other_end and other_start <= end  # overlapping or touching text
 
 
-def _splice(text: str, edits: list[Edit]) -> str:
+def splice(text: str, edits: list[Edit], newline: str = "") -> str:
+    """The text with each (start, end, replacement) made; insertions at one offset keep their order.
+    With `newline`, an insertion at the end of a text that lacks a final line break starts with one."""
     pieces, at = [], 0
-    for start, end, new in sorted(edits):
+    for start, end, new in sorted(edits, key=lambda e: e[0]):
+        if newline and start == len(text) and text and not text.endswith("\n"):
+            new = newline + new.removesuffix(newline)
         pieces += [text[at:start], new]
         at = end
     return "".join(pieces) + text[at:]

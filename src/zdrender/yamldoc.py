@@ -347,6 +347,17 @@ def copy_data(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def mapping_key(mapping: Any, key: str) -> Node | None:
+    """The key node of `key` in a mapping node (the last duplicate, as when loading)."""
+    if not isinstance(mapping, MappingNode):
+        return None
+    found = None
+    for k, _ in mapping.value:
+        if isinstance(k, ScalarNode) and scalar_key(k) == key:
+            found = k
+    return found
+
+
 def mapping_value(mapping: Any, key: str) -> Node | None:
     """The value node under `key` in a mapping node (the last duplicate wins, as when loading)."""
     if not isinstance(mapping, MappingNode):
