@@ -347,26 +347,26 @@ def copy_data(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def mapping_key(mapping: Any, key: str) -> Node | None:
-    """The key node of `key` in a mapping node (the last duplicate, as when loading)."""
-    if not isinstance(mapping, MappingNode):
-        return None
-    found = None
-    for k, _ in mapping.value:
-        if isinstance(k, ScalarNode) and scalar_key(k) == key:
-            found = k
-    return found
-
-
-def mapping_value(mapping: Any, key: str) -> Node | None:
-    """The value node under `key` in a mapping node (the last duplicate wins, as when loading)."""
+def mapping_entry(mapping: Any, key: str) -> tuple[Node, Node] | None:
+    """The (key, value) nodes of `key` in a mapping node (the last duplicate wins, as when loading)."""
     if not isinstance(mapping, MappingNode):
         return None
     found = None
     for k, v in mapping.value:
         if isinstance(k, ScalarNode) and scalar_key(k) == key:
-            found = v
+            found = (k, v)
     return found
+
+
+def mapping_key(mapping: Any, key: str) -> Node | None:
+    entry = mapping_entry(mapping, key)
+    return entry[0] if entry else None
+
+
+def mapping_value(mapping: Any, key: str) -> Node | None:
+    """The value node under `key` in a mapping node."""
+    entry = mapping_entry(mapping, key)
+    return entry[1] if entry else None
 
 
 # Where an alias token ends, from the end of the key it is the value of / the end of the sequence item
