@@ -24,3 +24,22 @@ def make_settings(args: list[str] | None = None, **overrides):
 
 def render(text: str, args: list[str] | None = None, **overrides) -> pipeline.Result:
     return pipeline.run(text, make_settings(args, **overrides))
+
+
+# A 3-replica Deployment in namespace shop that several rules' tests start from.
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: example/web:1"""

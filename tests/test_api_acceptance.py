@@ -1,7 +1,7 @@
 """probe-balance and rollout: what they write must be accepted by the API server (Kubernetes 1.30
 schema, strict: unknown fields fail, plus the maxSurge/maxUnavailable rule the schema cannot express),
 on their fixtures and on every corpus document they patch; fixtures also keep the engine's guarantees.
-Behaviour that fixtures cannot show alone (other rules would act too) is tested with one rule."""
+Each rule's own behaviour is tested in tests/rules/test_<rule>.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ from guarantees import check, validate
 from helpers import make_settings
 
 KUBE_VERSION = "1.30"
+
+
 CASES = sorted(FIXTURES.glob("probe-balance/*/*.yaml")) + sorted(FIXTURES.glob("rollout/*/*.yaml"))
+
+
 ZERO = (0, "0%")
 
 
@@ -88,41 +92,3 @@ def test_the_check_can_fail():
     bad["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 1, "maxUnavaliable": 0}
     with pytest.raises(pytest.fail.Exception, match="Deployment/bad"):
         accepted(bad)
-
-
-SIDECAR_POD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - name: app
-          image: example/app:1
-          readinessProbe: {httpGet: {path: /ready, port: 8080}}
-          livenessProbe: {httpGet: {path: /healthz, port: 8080}}
-        - name: cloud-sql-proxy
-          image: gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.11.0
-          readinessProbe: {httpGet: {path: /readiness, port: 9090}}
-          livenessProbe: {httpGet: {path: /liveness, port: 9090}}
-"""
-
-
-def test_sidecar_probes_are_left_to_their_vendor():
-    result = pipeline.run(SIDECAR_POD, make_settings(), rules=(probe_balance,))
-    paths = [op["path"] for op in result.documents[0].ops]
-    assert paths and all(p.startswith("/spec/template/spec/containers/0/") for p in paths), paths
-
-
-def test_a_lone_helper_is_judged_as_the_main_container():
-    """A proxy image alone in its pod is the app there (not a sidecar), so its probes are balanced."""
-    app_start = SIDECAR_POD.index("        - name: app\n")
-    proxy_start = SIDECAR_POD.index("        - name: cloud-sql-proxy")
-    alone = SIDECAR_POD[:app_start] + SIDECAR_POD[proxy_start:]
-    result = pipeline.run(alone, make_settings(), rules=(probe_balance,))
-    paths = [op["path"] for op in result.documents[0].ops]
-    assert paths and all(p.startswith("/spec/template/spec/containers/0/livenessProbe") for p in paths), paths
