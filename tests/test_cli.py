@@ -156,3 +156,27 @@ def test_a_broken_document_that_is_passed_through_still_fails_closed():
     proc = run(stdin=broken)
     assert proc.returncode == 2 and proc.stdout == b""
     assert error_line(proc).startswith("zdrender: document 2 (demo/templates/cm.yaml), line 23: ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--kube-version", "1.29", "check", "-"],
+        ["--set", "prestop-seconds=5", "explain", "-"],
+        ["--config", "zdrender.yaml", "diff", "-"],
+        ["--report", "out.sarif", "check", "-"],
+        ["-q", "timeline", "-"],
+    ],
+)
+def test_render_options_before_a_command_are_a_usage_error(argv):
+    """They were read for render and dropped: `zdrender --kube-version 1.29 check f` checked against the
+    default version without a word (issue 12). Refused with a usage error, exit 2, naming the option."""
+    from typer.testing import CliRunner
+
+    from zdrender import options
+    from zdrender.cli import app
+
+    outcome = CliRunner().invoke(app, argv, input="apiVersion: v1\nkind: ConfigMap\n")
+    assert outcome.exit_code == 2
+    command = argv[2] if argv[0] != "-q" else argv[1]
+    assert f"{options.BY_FLAG[argv[0]].flags[0]} given before `{command}`" in outcome.output

@@ -73,6 +73,16 @@ def render(
 ) -> None:
     """Make rollouts drop no traffic: read manifests on stdin, write them patched to stdout."""
     if ctx.invoked_subcommand is not None:
+        given = {"kube_version": kube_version, "assignments": assignments, "config": config, "report": report, "quiet": quiet, "verbose": verbose, "allow_empty": allow_empty}
+        before = [options.BY_PARAM[param].flags[0] for param, value in given.items() if value]
+        if before:  # read for render and then dropped: the command would run without them, silently
+            command = ctx.invoked_subcommand
+            message = (
+                f"{', '.join(before)} given before `{command}`: options before a command are render's and {command} would run without them; "
+                f"put them after it (zdrender {command} --help lists what it takes)"
+            )
+            sys.stderr.write(f"{ctx.get_usage()}\nTry 'zdrender -h' for help.\n\nError: {message}\n")  # a usage error, as Typer prints one
+            raise typer.Exit(2)
         return
     from .render import render as render_stream  # the same call entry.py makes without Typer
 
