@@ -110,6 +110,11 @@ TRICKY = [
     "0o644",
     "true_",
     "yes!",
+    # Go's float syntax allows `_` between digits (found by the generated test below)
+    ".0_0",
+    ".5e1_0",
+    "._5",
+    ".5__5",
 ]
 
 

@@ -59,7 +59,8 @@ _GO_WORDS: dict[str, tuple[str, Any]] = {
 }
 _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))")
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # yamlStyleFloat
-_GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # what Go's ParseFloat takes after a '.'
+# What Go's ParseFloat takes after a '.': Go's float syntax, where `_` may stand between two digits.
+_GO_DOT_FLOAT = re.compile(r"\.[0-9](?:_?[0-9])*(?:[eE][-+]?[0-9](?:_?[0-9])*)?")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
@@ -70,7 +71,7 @@ def go_resolve(text: str) -> tuple[str, Any]:
         return word
     first = text[:1]
     if first == ".":
-        if _GO_DOT_FLOAT.fullmatch(text) and not math.isinf(real := float(text)):
+        if _GO_DOT_FLOAT.fullmatch(text) and not math.isinf(real := float(text.replace("_", ""))):
             return _FLOAT, real
     elif first and first in "+-0123456789":
         plain = text.replace("_", "")
