@@ -92,8 +92,9 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                         continue
                     where = (doc.document.text, doc.parsed.shared)
                     touched |= node_lines(doc.parsed.root, parts, parsed=where)
-                    if op["op"] == "remove":
-                        touched |= node_lines(doc.parsed.root, parts, key=True, parsed=where)  # the removed entry's key line
+                    if op["op"] == "remove":  # the removed entry's key line, and comments between it and its value
+                        entry = node_lines(doc.parsed.root, parts, key=True, parsed=where) | node_lines(doc.parsed.root, parts, parsed=where)
+                        touched |= set(range(min(entry), max(entry) + 1))
             before = _terminated(doc.document.text.splitlines(keepends=True))
             after = _terminated(first.splitlines(keepends=True))
             for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():

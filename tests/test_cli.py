@@ -124,7 +124,10 @@ def test_explain_lists_documents_that_hold_objects():
         (0, "Deployment", "web", None),
         (1, "Service", "web", "prod"),
     ]
-    assert entries[0]["patch"] == [{"op": "add", "path": "/spec/template/spec/containers/0/lifecycle", "value": {"preStop": {"sleep": {"seconds": 10}}}}]
+    assert entries[0]["patch"] == [
+        {"op": "add", "path": "/spec/template/spec/containers/0/lifecycle", "value": {"preStop": {"sleep": {"seconds": 10}}}},
+        {"op": "add", "path": "/metadata/annotations", "value": {"zdrender.io/changed": "prestop-sleep"}},  # the record, on the workload's own metadata
+    ]
     assert entries[1]["patch"] == []
 
 

@@ -243,3 +243,24 @@ def test_a_new_document_that_does_not_read_back_fails_closed(monkeypatch):
     monkeypatch.setattr(emit, "document_text", lambda obj: "kind: PodDisruptionBudget\n---\nkind: Secret\n")
     with pytest.raises(pipeline.InputError, match=r"^document 1 \(line 1\): rule disruption-budget added an object that does not read back as itself"):
         pipeline.run(text, settings)
+
+
+def test_changed_workloads_record_the_rules_in_their_own_metadata():
+    """Helm 3 hides a post-renderer's stderr on success, so each changed workload says what changed it
+    (issue 12): on its own metadata (never the pod template, which would restart pods), merged with an
+    earlier record, idempotent, and off with record-changes=false."""
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations: {zdrender.io/changed: rollout}\nspec:\n  replicas: 2\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: app, image: example/app:1}]\n"
+    )
+    result = pipeline.run(text, make_settings([]))
+    deployment = yamldoc.load(stream.split(result.output).documents[1].text)
+    assert deployment["metadata"]["annotations"]["zdrender.io/changed"] == "rollout,prestop-sleep"
+    assert "annotations" not in deployment["spec"]["template"]["metadata"]
+    assert not [f for f in result.findings if f.rule == "settings"], "the record is not an unknown setting"
+    assert pipeline.run(result.output, make_settings([])).output == result.output
+    off = pipeline.run(text, make_settings(["--set", "record-changes=false"]))
+    assert yamldoc.load(stream.split(off.output).documents[1].text)["metadata"]["annotations"] == {"zdrender.io/changed": "rollout"}
+    untouched = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    assert pipeline.run(untouched, make_settings([])).output == untouched

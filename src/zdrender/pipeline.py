@@ -18,11 +18,12 @@ from typing import Any
 from . import emit, patch, rewrite, stream, yamldoc
 from .finding import Finding
 from .rules import REGISTRY
-from .rules.base import RuleContext, Unsettable
-from .settings import ANNOTATION_PREFIX, Settings, SettingsError
+from .rules.base import RuleContext, Unsettable, set_op
+from .settings import ANNOTATION_PREFIX, RECORD_ANNOTATION, Settings, SettingsError
 from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
+CHANGED_ANNOTATION = RECORD_ANNOTATION  # which rules changed the workload, on its own metadata
 _SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
 _INTERESTING = WORKLOAD_KINDS | CONTEXT_KINDS | LIST_KINDS
 
@@ -190,6 +191,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
             )
         extra = tuple(local.values.get("sidecar-names", ()))
         covered = any(getattr(rule, "COVERS_SLEEPS", False) and rule.ID not in local["skip-rules"] and target.kind in rule.KINDS for rule in rules)
+        changed: list[str] = []  # ids of the rules that changed this workload, for CHANGED_ANNOTATION
         for rule in rules:
             if rule.ID in local["skip-rules"] or target.kind not in rule.KINDS:
                 continue
@@ -214,8 +216,14 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 if finding.ops:
                     jsonpatch.apply_patch(working, finding.ops, in_place=True)
                     result.ops.extend(finding.ops)
+                if finding.fixed and rule.ID not in changed:
+                    changed.append(rule.ID)
                 finding.kind, finding.name, finding.namespace = view.kind, view.name, view.namespace
                 result.findings.append(finding)
+        record = _record_changes(working, target.pointer, changed) if changed and local["record-changes"] else None
+        if record is not None:
+            jsonpatch.apply_patch(working, [record], in_place=True)
+            result.ops.append(record)
     source = result.source  # a search of the document's text: once, not per finding
     for finding in result.findings:
         line = yamldoc.line_of(parsed.root, patch.split_pointer(finding.path)) if finding.path else None
@@ -226,6 +234,24 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         # A ResourceList gets new documents as items (krm.py), not as `---` documents after it.
         if finding.new_object is not None and original.get("kind") != "ResourceList":
             result.output = _append_document(result.output, _new_document(finding, doc), doc.newline, _SOURCE.search(doc.text))
+
+
+def _record_changes(document: Any, pointer: str, changed: list[str]) -> dict[str, Any] | None:
+    """The op that lists `changed` in the workload's CHANGED_ANNOTATION, after the rules it already
+    names (None when it names them all): on the object's own metadata, never the pod template, which
+    would restart its pods. Helm 3 shows a post-renderer's stderr only when it fails, so this is how
+    `helm get manifest` and `kubectl get -o yaml` tell what zdrender did."""
+    metadata = _resolve(document, pointer).get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    current = annotations.get(CHANGED_ANNOTATION) if isinstance(annotations, dict) else None
+    named = [part.strip() for part in str(current).split(",") if part.strip()] if current is not None else []
+    value = ",".join(named + [rule for rule in changed if rule not in named])
+    if value == current:
+        return None
+    try:
+        return set_op(document, f"{pointer}/metadata/annotations/{CHANGED_ANNOTATION.replace('/', '~1')}", value)
+    except Unsettable:  # metadata or annotations of a type the API rejects: the rules said so already
+        return None
 
 
 def _already(document: Any, op: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ANNOTATION_PREFIX = "zdrender.io/"
+RECORD_ANNOTATION = ANNOTATION_PREFIX + "changed"  # written by zdrender (record-changes), not a setting
 
 
 class SettingsError(Exception):
@@ -157,6 +158,14 @@ GLOBAL_KNOBS = (
         per_workload=True,
     ),
     Knob("include-hooks", False, "Also patch Helm hooks (helm.sh/hook), which are left alone by default.", kind="bool"),
+    Knob(
+        "record-changes",
+        True,
+        "List the rules that changed a workload in its zdrender.io/changed annotation (on the workload's own metadata, "
+        "never the pod template, so no pod restarts for it): `helm get manifest` and `kubectl get -o yaml` then show it.",
+        kind="bool",
+        per_workload=True,
+    ),
     Knob("feature-gates", {}, "Kubernetes feature gates enabled on the target cluster (Gate=true,...).", kind="map"),
 )
 
@@ -207,7 +216,7 @@ class Settings:
 
     def unknown_annotations(self, annotations: Mapping[str, Any]) -> list[str]:
         """zdrender.io/* annotations that name no setting (a typo would otherwise be silently ignored)."""
-        return [key for key in annotations if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and self.knob(key[len(ANNOTATION_PREFIX) :]) is None]
+        return [key for key in annotations if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and key != RECORD_ANNOTATION and self.knob(key[len(ANNOTATION_PREFIX) :]) is None]
 
     @property
     def kube_version(self) -> tuple[int, int]:

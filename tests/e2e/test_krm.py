@@ -179,19 +179,26 @@ def pre_stop(obj: dict[str, Any], index: int = 0) -> Any:
     return obj["spec"]["template"]["spec"]["containers"][index].get("lifecycle", {}).get("preStop")
 
 
+RECORD = "zdrender.io/changed"  # the workload's record of the rules that changed it (record-changes)
+
+
 def annotations(obj: dict[str, Any]) -> dict[str, Any]:
-    return obj["metadata"].get("annotations") or {}
+    """The object's annotations but zdrender's own record, which the tools' bookkeeping must not disturb."""
+    return {k: v for k, v in (obj["metadata"].get("annotations") or {}).items() if k != RECORD}
 
 
 def only_insertions(before: str, after: str) -> list[str]:
-    """The lines `after` adds to `before`; fails when any line of `before` changed or went away."""
+    """The lines `after` adds to `before` (but zdrender's record and its `annotations:` line); fails
+    when any line of `before` changed or went away."""
     added = []
     matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         assert op in ("equal", "insert"), f"lines changed: {before.splitlines()[i1:i2]} -> {after.splitlines()[j1:j2]}"
         if op == "insert":
             added += after.splitlines()[j1:j2]
-    return added
+    kept = [line for i, line in enumerate(added) if RECORD not in line and not (line.strip() == "annotations:" and i + 1 < len(added) and RECORD in added[i + 1])]
+    assert len(added) - len(kept) <= 2, "zdrender's record is one annotation"
+    return kept
 
 
 def krm_env(tmp_path: Path) -> dict[str, str]:
@@ -230,6 +237,7 @@ def test_kpt_list_patches_the_deployment_and_keeps_everything_else():
     before, after = items(KPT_LIST), items(out)
     assert [i["kind"] for i in after] == ["Kptfile", "Deployment", "ConfigMap"]
     assert pre_stop(after[1]) == {"sleep": {"seconds": 5}}  # the ConfigMap functionConfig's value
+    assert after[1]["metadata"]["annotations"][RECORD] == "prestop-sleep"
     for old, new in zip(before, after):
         assert annotations(new) == annotations(old)
     # The Kptfile, the ConfigMap and the functionConfig are the same text; comments stay.

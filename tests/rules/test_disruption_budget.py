@@ -15,7 +15,7 @@ from helpers import DEPLOYMENT, make_settings, render
 def test_pdb_joins_the_stream_after_its_workload(newline, final_newline):
     text = "---\n# Source: web/templates/deployment.yaml\n" + DEPLOYMENT + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}}"
     text = text.replace("\n", newline) + (newline if final_newline else "")
-    settings = make_settings(["--set", "disruption-budget=true"])
+    settings = make_settings(["--set", "disruption-budget=true", "--set", "record-changes=false"])
     output = pipeline.run(text, settings).output
     docs = [yamldoc.load(d.text) for d in stream.split(output).documents if d.has_content]
     assert [d["kind"] for d in docs] == ["Deployment", "PodDisruptionBudget", "Service"]
@@ -30,7 +30,7 @@ def test_pdb_joins_the_stream_after_its_workload(newline, final_newline):
 
 
 def test_pdb_after_the_last_document_without_final_newline():
-    settings = make_settings(["--set", "disruption-budget=true"])
+    settings = make_settings(["--set", "disruption-budget=true", "--set", "record-changes=false"])
     output = pipeline.run(DEPLOYMENT, settings).output
     assert output.startswith(DEPLOYMENT + "\n---\napiVersion: policy/v1\n")
     assert output.endswith("app: web\n")
