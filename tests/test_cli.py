@@ -183,3 +183,20 @@ def test_render_options_before_a_command_are_a_usage_error(argv):
     assert outcome.exit_code == 2
     command = argv[2] if argv[0] != "-q" else argv[1]
     assert f"{options.BY_FLAG[argv[0]].flags[0]} given before `{command}`" in outcome.output
+
+
+@pytest.mark.parametrize(
+    "config, flags, message",
+    [
+        ("kube-version: 1.30\n", [], 'setting kube-version (config file CONFIG): 1.3 was read as a number, and YAML reads 1.30 as 1.3: quote the version, e.g. kube-version: "1.30"'),
+        ("kube-version: 1.29\n", [], "1.29 was read as a number"),
+        ('kube-version: "1.30"\n', ["--kube-version", "1.16"], "setting kube-version (command line): 1.16 is older than the oldest Kubernetes zdrender supports, 1.21"),
+    ],
+)
+def test_a_kube_version_zdrender_would_misread_is_refused(tmp_path, config, flags, message):
+    """`kube-version: 1.30` in a settings file is the YAML number 1.3, and was used as Kubernetes 1.3 (issue 12)."""
+    path = tmp_path / "zdrender.yaml"
+    path.write_text(config)
+    proc = run("--config", str(path), *flags, stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert message.replace("CONFIG", str(path)) in proc.stderr.decode()

@@ -89,8 +89,19 @@ def _choice(knob: Knob, value: Any) -> str:
     return text
 
 
+# The oldest Kubernetes zdrender writes for: the PodDisruptionBudget it adds is policy/v1 (1.21), and
+# every field its rules set exists there.
+MIN_KUBE_VERSION = (1, 21)
+
+
 def _version(knob: Knob, value: Any) -> tuple[int, int]:
-    return parse_version(str(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # `kube-version: 1.30` in YAML is the number 1.3: the version would silently become 1.3.
+        raise ValueError(f'{value!r} was read as a number, and YAML reads 1.30 as 1.3: quote the version, e.g. kube-version: "1.30"')
+    version = parse_version(str(value))
+    if version < MIN_KUBE_VERSION:
+        raise ValueError(f"{version[0]}.{version[1]} is older than the oldest Kubernetes zdrender supports, {MIN_KUBE_VERSION[0]}.{MIN_KUBE_VERSION[1]}")
+    return version
 
 
 def _list(knob: Knob, value: Any) -> tuple[str, ...]:
