@@ -264,3 +264,11 @@ def test_changed_workloads_record_the_rules_in_their_own_metadata():
     assert yamldoc.load(stream.split(off.output).documents[1].text)["metadata"]["annotations"] == {"zdrender.io/changed": "rollout"}
     untouched = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
     assert pipeline.run(untouched, make_settings([])).output == untouched
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet"])
+def test_a_workload_without_a_pod_template_is_refused_by_line(kind):
+    """A file cut short: the API (and so Helm) refuses it; zdrender used to pass it through unjudged (issue 12)."""
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\n---\napiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: web}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n"
+    with pytest.raises(pipeline.InputError, match=rf"^document 2, line 9: {kind}/web has no pod template \(spec.template.spec\)"):
+        pipeline.run(text, make_settings([]))

@@ -26,6 +26,8 @@ FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 CHANGED_ANNOTATION = RECORD_ANNOTATION  # which rules changed the workload, on its own metadata
 _SOURCE = re.compile(r"^# Source: (.+?)\r?$", re.MULTILINE)
 _INTERESTING = WORKLOAD_KINDS | CONTEXT_KINDS | LIST_KINDS
+# Kinds the API refuses without a pod template, as Helm then does: zdrender refuses them too, by line.
+TEMPLATE_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 
 
 class InputError(Exception):
@@ -190,6 +192,12 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
                 )
             )
         extra = tuple(local.values.get("sidecar-names", ()))
+        if target.kind in TEMPLATE_REQUIRED and not target.has_template:
+            spec_line = yamldoc.line_of(parsed.root, patch.split_pointer(target.pointer + "/spec")) or 1
+            raise InputError(
+                f"document {doc.number}, line {doc.line + spec_line - 1}: {target.ref} has no pod template (spec.template.spec), which the API "
+                "requires (a file cut short looks like this); fix the manifest"
+            )
         covered = any(getattr(rule, "COVERS_SLEEPS", False) and rule.ID not in local["skip-rules"] and target.kind in rule.KINDS for rule in rules)
         changed: list[str] = []  # ids of the rules that changed this workload, for CHANGED_ANNOTATION
         for rule in rules:
