@@ -12,7 +12,7 @@ from zdrender import patch, pipeline, stream, yamldoc
 from zdrender.workload import WORKLOAD_KINDS
 
 
-def node_lines(root, parts: list[str], key: bool = False, parsed: tuple[str, set[int]] | None = None) -> set[int]:
+def node_lines(root, parts: list[str], parsed: tuple[str, set[int]], key: bool = False) -> set[int]:
     """0-based lines spanned by the node at `parts` (and by every flow collection on the way); with
     `key`, the line of the mapping key that holds it instead."""
     lines: set[int] = set()
@@ -36,19 +36,13 @@ def node_lines(root, parts: list[str], key: bool = False, parsed: tuple[str, set
     return lines | set(range(start, end + 1))
 
 
-def _end(node, parsed: tuple[str, set[int]] | None = None) -> int:
-    if parsed is not None:  # aliases at the end of a collection end with their `*name` token
-        text, shared = parsed
-        last = max(yamldoc.node_end(node, text, shared) - 1, node.start_mark.index)
-        while last > node.start_mark.index and text[last] in "\r\n":
-            last -= 1
-        return text.count("\n", 0, last)
-    if isinstance(node, MappingNode) and not node.flow_style and node.value:
-        return _end(node.value[-1][1])
-    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
-        return _end(node.value[-1])
-    mark = node.end_mark
-    return mark.line - 1 if mark.column == 0 and mark.line > node.start_mark.line else mark.line
+def _end(node, parsed: tuple[str, set[int]]) -> int:
+    """0-based line of the node's last character (yamldoc.node_end: aliases end with their `*name` token)."""
+    text, shared = parsed
+    last = max(yamldoc.node_end(node, text, shared) - 1, node.start_mark.index)
+    while last > node.start_mark.index and text[last] in "\r\n":
+        last -= 1
+    return text.count("\n", 0, last)
 
 
 def check(text: str, settings, *, validate_version: str | None = None) -> pipeline.Result:
@@ -91,9 +85,9 @@ def check(text: str, settings, *, validate_version: str | None = None) -> pipeli
                         touched |= _flow_lines(doc.parsed.root, parts)
                         continue
                     where = (doc.document.text, doc.parsed.shared)
-                    touched |= node_lines(doc.parsed.root, parts, parsed=where)
+                    touched |= node_lines(doc.parsed.root, parts, where)
                     if op["op"] == "remove":  # the removed entry's key line, and comments between it and its value
-                        entry = node_lines(doc.parsed.root, parts, key=True, parsed=where) | node_lines(doc.parsed.root, parts, parsed=where)
+                        entry = node_lines(doc.parsed.root, parts, where, key=True) | node_lines(doc.parsed.root, parts, where)
                         touched |= set(range(min(entry), max(entry) + 1))
             before = _terminated(doc.document.text.splitlines(keepends=True))
             after = _terminated(first.splitlines(keepends=True))

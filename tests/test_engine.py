@@ -172,7 +172,7 @@ def test_a_reemitted_document_that_differs_from_the_plan_fails_closed(monkeypatc
     assert pipeline.run(aliased, make_settings([])).output.startswith("---\napiVersion: apps/v1\n")  # re-written, separator kept
     from zdrender import rewrite
 
-    monkeypatch.setattr(rewrite, "rewrite", lambda text, ops: text.replace("example/app:1", "example/app:2"))
+    monkeypatch.setattr(rewrite, "rewrite", lambda text, ops, parsed=None: text.replace("example/app:1", "example/app:2"))
     with pytest.raises(pipeline.InputError, match=r"document 1 \(line \d+\): zdrender could not re-write it"):
         pipeline.run(aliased, make_settings([]))
 

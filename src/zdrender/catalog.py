@@ -93,7 +93,7 @@ def markdown() -> str:
 def rule_page(rule: ModuleType) -> str:
     """The rule's documentation page: what it does, to what, how to fix it in the chart, why, its
     settings and its examples (the ones tests/test_rule_examples.py runs)."""
-    doc = (rule.__doc__ or "").split("\nExamples", 1)[0].strip()
+    doc = rules.description(rule)
     lines = [f"# `{rule.ID}`", "", rule.SUMMARY, "", f"**Applies to:** {', '.join(sorted(rule.KINDS))}.", "", f"**Fix in the chart:** {rule.REMEDIATION}", "", "## Why", "", doc, ""]
     if rule.KNOBS:
         lines += ["## Settings", "", "| setting | default | meaning |", "|---|---|---|"]

@@ -20,7 +20,7 @@ from .finding import Finding
 from .rules import REGISTRY
 from .rules.base import RuleContext, Unsettable, set_op
 from .settings import ANNOTATION_PREFIX, RECORD_ANNOTATION, Settings, SettingsError
-from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, workloads_in
+from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, escape, workloads_in
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 CHANGED_ANNOTATION = RECORD_ANNOTATION  # which rules changed the workload, on its own metadata
@@ -257,7 +257,7 @@ def _record_changes(document: Any, pointer: str, changed: list[str]) -> dict[str
     if value == current:
         return None
     try:
-        return set_op(document, f"{pointer}/metadata/annotations/{CHANGED_ANNOTATION.replace('/', '~1')}", value)
+        return set_op(document, f"{pointer}/metadata/annotations/{escape(CHANGED_ANNOTATION)}", value)
     except Unsettable:  # metadata or annotations of a type the API rejects: the rules said so already
         return None
 

@@ -113,11 +113,12 @@ def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: An
     (a checked edit); flow style when no such edit exists, which is still YAML to its reader."""
     from . import emit, rewrite
     from .rules.base import set_op
+    from .workload import escape
 
     if not text.strip():
         return f"{emit.scalar(key)}: {emit.scalar(value)}"
     expected = {**mapping, key: value}
     try:
-        return rewrite.checked_edit(text, [set_op(mapping, "/" + key.replace("~", "~0").replace("/", "~1"), value)], expected)[0]
+        return rewrite.checked_edit(text, [set_op(mapping, "/" + escape(key), value)], expected)[0]
     except rewrite.RewriteError:
         return emit.flow(expected)

@@ -37,7 +37,7 @@ def checked_edit(text: str, ops: list[dict[str, Any]], expected: Any, parsed: ya
     except (patch.PatchError, yamldoc.YAMLError) as err:
         reason = str(err)
     try:
-        written = rewrite(text, ops)
+        written = rewrite(text, ops, parsed)
         matches = yamldoc.load(written) == expected
     except (yamldoc.YAMLError, RewriteError, ValueError, TypeError, KeyError, IndexError) as err:
         raise RewriteError(f"{reason}; the full re-write failed: {err}") from None
@@ -51,10 +51,11 @@ _ROOT_ON_SEPARATOR = re.compile(r"---[ \t]+(?=[^\s#])")
 _END_MARKER = re.compile(r"^\.\.\.(?:[ \t].*)?\r?$", re.MULTILINE)
 
 
-def rewrite(text: str, ops: list[dict[str, Any]]) -> str:
+def rewrite(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = None) -> str:
     """`text` re-written in full by ruamel.yaml's round trip, with `ops` applied to its tree. The lines
     before the root (separator, directives, comments) and an end marker with what follows stay as text."""
-    parsed = yamldoc.parse(text)  # the alias and depth bounds hold before ruamel.yaml sees the text
+    if parsed is None:  # the alias and depth bounds hold before ruamel.yaml sees the text
+        parsed = yamldoc.parse(text)
     if parsed.root is None:
         raise RewriteError("the document is empty")
     newline = "\r\n" if "\r\n" in text else "\n"

@@ -43,9 +43,14 @@ _EXAMPLES = "\nExamples"
 _EXAMPLE = re.compile(r"^(FAIL|PASS): (.+)\n\n((?:    .*\n|\n)+)", re.MULTILINE)
 
 
+def description(rule: ModuleType) -> str:
+    """The rule's docstring up to its examples, paragraphs kept."""
+    return (rule.__doc__ or "").split(_EXAMPLES, 1)[0].strip()
+
+
 def rationale(rule: ModuleType) -> str:
-    """The rule's docstring up to its examples, as one paragraph."""
-    return " ".join((rule.__doc__ or "").split(_EXAMPLES, 1)[0].split())
+    """The rule's description as one paragraph."""
+    return " ".join(description(rule).split())
 
 
 def examples(rule: ModuleType) -> list[tuple[str, str, str]]:
