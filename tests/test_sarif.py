@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from zdrender import rules
+from zdrender import __version__, rules
 from zdrender.finding import Finding
 from zdrender.sarif import to_sarif, uri
 
@@ -55,7 +55,7 @@ def test_check_sarif_is_valid_and_complete(validator, snapshot, monkeypatch):
     assert log["version"] == "2.1.0"
     [run] = log["runs"]
     driver = run["tool"]["driver"]
-    assert (driver["name"], driver["informationUri"]) == ("zdrender", "https://pypi.org/project/zdrender/")
+    assert (driver["name"], driver["informationUri"]) == ("zdrender", "https://github.com/zdrender/zdrender")
     assert run["invocations"] == [{"executionSuccessful": True}]
     [finding] = run["results"]
     assert driver["rules"][finding["ruleIndex"]]["id"] == finding["ruleId"] == "prestop-sleep"
@@ -75,6 +75,8 @@ def test_one_rule_entry_per_registered_rule(validator):
         assert d["shortDescription"]["text"] == rule.SUMMARY
         assert d["fullDescription"]["text"] == rules.rationale(rule)
         assert d["help"]["text"].startswith(rules.rationale(rule))
+        page = d["helpUri"].split("/blob/v" + __version__ + "/", 1)[1]
+        assert (ROOT / page).is_file(), f"{d['id']}: helpUri names {page}, which the repository does not have"
         for knob in rule.KNOBS:
             assert f"--set {knob.key}=" in d["help"]["text"]
             assert f"`{knob.key}` (default `{knob.describe_default()}`)" in d["help"]["markdown"]
@@ -152,3 +154,13 @@ def test_sarif_of_the_whole_corpus_validates(validator, corpus):
         physical = r["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"]["uri"] in {uri(n) for n in names}
         assert physical["region"]["startLine"] >= 1
+
+
+def test_pyproject_urls_name_the_repository():
+    import tomllib
+
+    from zdrender import REPOSITORY
+
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Repository"] == REPOSITORY
+    assert all(url.startswith(REPOSITORY) for url in urls.values())

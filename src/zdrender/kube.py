@@ -1,5 +1,5 @@
 """Kubernetes facts, each written once: the API's defaults and ranges, how it reads durations, whole
-seconds and IntOrString amounts, which pods bind ports on their node, which entrypoints are shells, and
+seconds and IntOrString amounts, which pods bind ports on their node, which signal names Linux has, and
 when a mesh injects its proxy at admission.
 
 The workload views, the rules and the timeline all read them here, so what zdrender patches and what
@@ -126,44 +126,59 @@ def host_binding(workload: Workload) -> tuple[str, str] | None:
     return None
 
 
-# -- shells ------------------------------------------------------------------------------------------
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+# -- signals ---------------------------------------------------------------------------------------
+# Signal names Kubernetes accepts for Linux pods (Windows: SIGTERM and SIGKILL only).
+LINUX_SIGNALS = frozenset(
+    [
+        "SIGABRT",
+        "SIGALRM",
+        "SIGBUS",
+        "SIGCHLD",
+        "SIGCLD",
+        "SIGCONT",
+        "SIGFPE",
+        "SIGHUP",
+        "SIGILL",
+        "SIGINT",
+        "SIGIO",
+        "SIGIOT",
+        "SIGKILL",
+        "SIGPIPE",
+        "SIGPOLL",
+        "SIGPROF",
+        "SIGPWR",
+        "SIGQUIT",
+        "SIGSEGV",
+        "SIGSTKFLT",
+        "SIGSTOP",
+        "SIGSYS",
+        "SIGTERM",
+        "SIGTRAP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGVTALRM",
+        "SIGWINCH",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGRTMIN",
+        "SIGRTMAX",
+    ]
+    + [f"SIGRTMIN+{n}" for n in range(1, 16)]
+    + [f"SIGRTMAX-{n}" for n in range(1, 15)]
+)
 
 
-def shell_script(argv: list[str]) -> tuple[str, int] | None:
-    """(shell, index of the script in argv) when argv runs `<shell> [options] -c SCRIPT` as PID 1."""
-
-    def base(arg: str) -> str:
-        return arg.rsplit("/", 1)[-1]
-
-    i = 0
-    if argv and base(argv[0]) == "env":  # /usr/bin/env [-i] [VAR=value...] bash -c ...
-        i = 1
-        while i < len(argv) and (argv[i].startswith("-") or "=" in argv[i]):
-            i += 1
-    if i < len(argv) and base(argv[i]) == "busybox":
-        i += 1
-    if i >= len(argv) or base(argv[i]) not in SHELLS:
-        return None
-    shell = base(argv[i])
-    i += 1
-    has_c = False
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            i += 1
-            break
-        if arg.startswith("--"):  # bash's --login, --noprofile, ...
-            i += 1
-            continue
-        if re.fullmatch(r"[-+][A-Za-z]+", arg):
-            has_c = has_c or (arg[0] == "-" and "c" in arg)
-            i += 2 if ("o" in arg[1:] or "O" in arg[1:]) else 1  # `-o pipefail` takes a value
-            continue
-        break
-    if not has_c or i >= len(argv):
-        return None
-    return shell, i
+def signal_name(value: str, pattern: str) -> str:
+    """A signal as the kubelet names it (SIGQUIT for `quit`); ValueError when Linux has no such signal."""
+    name = str(value).strip().upper()
+    name = name if name.startswith("SIG") else "SIG" + name
+    if name not in LINUX_SIGNALS:
+        raise ValueError(f"{value!r} (for images {pattern!r}) is not a Linux signal name; use one such as SIGQUIT or SIGINT")
+    return name
 
 
 # -- mesh injection at admission ---------------------------------------------------------------------

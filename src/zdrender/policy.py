@@ -6,11 +6,13 @@ zdrender makes, kept in one place so that every floor makes them alike.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import TYPE_CHECKING, Any
 
 from . import yamldoc
-from .kube import ISTIO_CONFIG, LINKERD_WAIT, MAX_SECONDS, as_dict, as_list, go_duration_seconds, shell_script, whole_seconds
+from .kube import ISTIO_CONFIG, LINKERD_WAIT, MAX_SECONDS, as_dict, as_list, go_duration_seconds, whole_seconds
+from .shell import shell_script
 
 if TYPE_CHECKING:
     from .workload import Container
@@ -122,3 +124,15 @@ def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: An
         return rewrite.checked_edit(text, [set_op(mapping, "/" + escape(key), value)], expected)[0]
     except rewrite.RewriteError:
         return emit.flow(expected)
+
+
+def image_matches(pattern: str, image: str) -> bool:
+    """Whether a user's image pattern names `image`: a glob over the image without tag or digest, or over
+    any trailing part of it split at /; a pattern with a tag or digest is matched against the whole image."""
+    if ":" in pattern or "@" in pattern:
+        return fnmatch.fnmatchcase(image, pattern)
+    repository = image.split("@", 1)[0]
+    head, _, last = repository.rpartition("/")
+    repository = (head + "/" if head else "") + last.split(":", 1)[0]
+    parts = repository.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[i:]), pattern) for i in range(len(parts)))

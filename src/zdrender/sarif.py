@@ -15,11 +15,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from . import __version__, catalog
+from . import REPOSITORY, __version__, catalog, docs_url
 from .finding import Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/zdrender/"
 LEVELS = {"info": "note", "warning": "warning", "error": "error"}
 # Findings that come from zdrender itself rather than from a registered rule.
 ENGINE_RULES = {"engine": "zdrender's own notes on how it edited a document (for example a full re-emit instead of an in-place edit)."}
@@ -42,7 +41,7 @@ def to_sarif(findings: Iterable[Finding], error: str | list[str] | None = None, 
                 "name": "zdrender",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
+                "informationUri": REPOSITORY,
                 "rules": descriptors,
             }
         },
@@ -78,6 +77,7 @@ def descriptor(entry: dict[str, Any]) -> dict[str, Any]:
         "shortDescription": {"text": entry["summary"]},
         "fullDescription": {"text": entry["rationale"]},
         "help": {"text": help_text, "markdown": help_markdown},
+        "helpUri": docs_url(f"rules/{entry['id']}.md"),
         "properties": {"settings": entry["knobs"]},
     }
 

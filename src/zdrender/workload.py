@@ -80,6 +80,14 @@ class Container:
         return str(self.raw.get("image") or "")
 
     @property
+    def command(self) -> list[str]:
+        return [str(a) for a in as_list(self.raw.get("command"))]
+
+    @property
+    def args(self) -> list[str]:
+        return [str(a) for a in as_list(self.raw.get("args"))]
+
+    @property
     def ports(self) -> list[dict[str, Any]]:
         return [p for p in as_list(self.raw.get("ports")) if isinstance(p, dict)]
 

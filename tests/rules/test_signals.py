@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zdrender.rules import signals
+from zdrender import shell
 from zdrender.settings import SettingsError
 
 from conftest import require_module
@@ -56,6 +56,6 @@ def test_unknown_stop_signal_is_a_one_line_error():
     ],
 )
 def test_shell_scripts(argv, flagged):
-    found = signals.shell_script(argv)
-    result = signals.unexeced_command(argv[found[1]]) if found else None
+    found = shell.shell_script(argv)
+    result = shell.unexeced_command(argv[found[1]]) if found else None
     assert result == flagged

@@ -56,12 +56,13 @@ PASS: the shell execs the app
 
 from __future__ import annotations
 
-import fnmatch
 import re
 
 from ..finding import Finding
-from ..kube import shell_script
+from ..kube import signal_name
+from ..policy import image_matches
 from ..settings import Knob
+from ..shell import swallowed
 from ..workload import Container, Workload, as_dict, as_list
 from .base import RuleContext
 
@@ -83,52 +84,6 @@ KNOBS = (
 STOP_SIGNALS = (1, 33)  # ContainerStopSignals: alpha in 1.33, off by default
 GATE = "ContainerStopSignals"
 KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout", "Pod"})  # not run-to-completion Jobs
-# Signal names Kubernetes accepts for Linux pods (Windows: SIGTERM and SIGKILL only).
-LINUX_SIGNALS = frozenset(
-    [
-        "SIGABRT",
-        "SIGALRM",
-        "SIGBUS",
-        "SIGCHLD",
-        "SIGCLD",
-        "SIGCONT",
-        "SIGFPE",
-        "SIGHUP",
-        "SIGILL",
-        "SIGINT",
-        "SIGIO",
-        "SIGIOT",
-        "SIGKILL",
-        "SIGPIPE",
-        "SIGPOLL",
-        "SIGPROF",
-        "SIGPWR",
-        "SIGQUIT",
-        "SIGSEGV",
-        "SIGSTKFLT",
-        "SIGSTOP",
-        "SIGSYS",
-        "SIGTERM",
-        "SIGTRAP",
-        "SIGTSTP",
-        "SIGTTIN",
-        "SIGTTOU",
-        "SIGURG",
-        "SIGUSR1",
-        "SIGUSR2",
-        "SIGVTALRM",
-        "SIGWINCH",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGRTMIN",
-        "SIGRTMAX",
-    ]
-    + [f"SIGRTMIN+{n}" for n in range(1, 16)]
-    + [f"SIGRTMAX-{n}" for n in range(1, 15)]
-)
-_TRAP_TERM = re.compile(r"(?:^|[\s;&|(])trap\s[^\n;]*?(?<![\w-])(?:SIG)?(?:TERM|15)\b")
-_COMPOUND = frozenset({"if", "while", "until", "for", "case", "select", "{", "(", "function"})
-_LEADING = frozenset({"then", "else", "do", "elif", "{", "!"})
 
 
 def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
@@ -141,27 +96,11 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
 
 
 # -- shells as PID 1 -----------------------------------------------------------------------------
-def swallowed_by_shell(c: Container) -> tuple[str, int, str] | None:
-    """(shell, index of the script in command + args, its last command) when a shell stays PID 1 and
-    never passes SIGTERM on to the app; None when the container receives SIGTERM (as far as the
-    manifest shows: args alone run under the image's entrypoint, which we cannot see)."""
-    command = [str(a) for a in as_list(c.raw.get("command"))]
-    if not command:
-        return None
-    argv = command + [str(a) for a in as_list(c.raw.get("args"))]
-    found = shell_script(argv)
+def _shell_finding(c: Container) -> Finding | None:
+    found = swallowed(c.command, c.args)
     if found is None:
         return None
-    shell, index = found
-    last = unexeced_command(argv[index])
-    return None if last is None else (shell, index, last)
-
-
-def _shell_finding(c: Container) -> Finding | None:
-    swallowed = swallowed_by_shell(c)
-    if swallowed is None:
-        return None
-    shell, index, last = swallowed
+    shell, index, last = found
     command = as_list(c.raw.get("command"))
     path = f"{c.pointer}/command/{index}" if index < len(command) else f"{c.pointer}/args/{index - len(command)}"
     shown = last if len(last) <= 60 else last[:57] + "..."
@@ -181,156 +120,7 @@ def _prestop_kills(c: Container) -> bool:
     return re.search(r"(?:^|[\s;&|(])(?:kill|pkill|killall)\s", command) is not None
 
 
-def unexeced_command(script: str) -> str | None:
-    """The script's last command when the shell would stay PID 1 running it; None when it execs (or traps TERM)."""
-    statements = split_statements(script)
-    if not statements or _TRAP_TERM.search(script):
-        return None
-    last = statements[-1]
-    words = last.split()
-    if words[0] == "done":
-        return "a loop ending in `done`"
-    if words[0] in ("fi", "esac", "}"):
-        # The end of an if/case: judge the command that ends the last branch.
-        if len(statements) < 2:
-            return last
-        before = _strip_leading(statements[-2])
-        return None if before.split()[:1] == ["exec"] else before
-    if len(statements) == 1 and _simple(last):
-        return None  # the shell execs a script that is one simple command
-    command = _strip_leading(last)
-    return None if command.split()[:1] == ["exec"] else command
-
-
-def _strip_leading(statement: str) -> str:
-    words = statement.split()
-    while len(words) > 1 and words[0] in _LEADING:
-        words = words[1:]
-    return " ".join(words)
-
-
-def _simple(statement: str) -> bool:
-    words = statement.split()
-    return words[0] not in _COMPOUND and not statement.endswith("&") and not _has_pipe(statement)
-
-
-def _has_pipe(statement: str) -> bool:
-    return any(part for part in _unquoted(statement) if "|" in part)
-
-
-def _unquoted(text: str) -> list[str]:
-    return re.split(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", text)
-
-
-def split_statements(script: str) -> list[str]:
-    """The script's top-level statements, split at newlines, `;`, `&&`, `||` and `&` outside quotes,
-    `$(...)` and here-documents; comments and line continuations removed. A statement put in the
-    background keeps a trailing `&`. An approximation of the shell grammar, enough to find the last command."""
-    statements: list[str] = []
-    current: list[str] = []
-    heredocs: list[tuple[str, bool]] = []
-    quote = ""
-    depth = 0
-    i, n = 0, len(script)
-
-    def flush() -> None:
-        text = "".join(current).strip()
-        if text:
-            statements.append(text)
-        current.clear()
-
-    while i < n:
-        ch = script[i]
-        if quote:
-            if ch == "\\" and quote != "'" and i + 1 < n:
-                current.append(script[i : i + 2])
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-            current.append(ch)
-            i += 1
-            continue
-        if ch in "'\"`":
-            quote = ch
-        elif ch == "\\" and i + 1 < n:
-            current.append("" if script[i + 1] == "\n" else script[i : i + 2])
-            i += 2
-            continue
-        elif ch == "#" and _last_char(current) in ("", " ", "\t", ";", "(", "|", "&"):
-            end = script.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        elif ch == "$" and script.startswith("$(", i):
-            depth += 1
-            current.append("$(")
-            i += 2
-            continue
-        elif depth and ch in "()":
-            depth += 1 if ch == "(" else -1
-        elif depth:
-            pass
-        elif script.startswith("<<", i) and not script.startswith("<<<", i):
-            match = re.match(r"<<(-?)[ \t]*(['\"]?)([\w.-]+)\2", script[i:])
-            if match:
-                heredocs.append((match.group(3), bool(match.group(1))))
-                current.append(match.group(0))
-                i += len(match.group(0))
-                continue
-        elif ch == "\n":
-            flush()
-            i += 1
-            for delimiter, tabs in heredocs:  # skip each here-document's body
-                while i < n:
-                    end = script.find("\n", i)
-                    line = script[i : n if end < 0 else end]
-                    i = n if end < 0 else end + 1
-                    if (line.lstrip("\t") if tabs else line) == delimiter:
-                        break
-            heredocs.clear()
-            continue
-        elif ch == ";" or script.startswith("&&", i) or script.startswith("||", i):
-            flush()
-            i += 2 if script[i : i + 2] in (";;", "&&", "||") else 1
-            continue
-        elif ch == "&" and _last_char(current) not in ("<", ">") and not script.startswith("&>", i):
-            current.append(" &")
-            flush()
-            i += 1
-            continue
-        current.append(ch)
-        i += 1
-    flush()
-    return statements
-
-
-def _last_char(parts: list[str]) -> str:
-    for part in reversed(parts):
-        if part:
-            return part[-1]
-    return ""
-
-
 # -- stop signals --------------------------------------------------------------------------------
-def signal_name(value: str, pattern: str) -> str:
-    """A signal as the kubelet names it (SIGQUIT for `quit`); ValueError when Linux has no such signal."""
-    name = str(value).strip().upper()
-    name = name if name.startswith("SIG") else "SIG" + name
-    if name not in LINUX_SIGNALS:
-        raise ValueError(f"{value!r} (for images {pattern!r}) is not a Linux signal name; use one such as SIGQUIT or SIGINT")
-    return name
-
-
-def image_matches(pattern: str, image: str) -> bool:
-    if ":" in pattern or "@" in pattern:
-        return fnmatch.fnmatchcase(image, pattern)
-    repository = image.split("@", 1)[0]
-    head, _, last = repository.rpartition("/")
-    repository = (head + "/" if head else "") + last.split(":", 1)[0]
-    parts = repository.split("/")
-    return any(fnmatch.fnmatchcase("/".join(parts[i:]), pattern) for i in range(len(parts)))
-
-
 def _stop_signals(workload: Workload, containers: list[Container], ctx: RuleContext) -> list[Finding]:
     mapping = ctx.settings["stop-signals"]  # names checked and normalised when the settings were loaded
     wanted = []

@@ -71,9 +71,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..kube import ROLLING_DEFAULTS, go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled
-from ..policy import carries_traffic
-from ..rules.signals import image_matches, signal_name, swallowed_by_shell
+from ..kube import ROLLING_DEFAULTS, go_duration_seconds, host_binding, istio_injected, linkerd_injected, scaled, signal_name
+from ..policy import carries_traffic, image_matches
+from ..shell import swallowed
 from ..workload import Container, Workload, as_dict, as_list
 
 DEFAULT_PROPAGATION = 5.0
@@ -170,7 +170,7 @@ def terminate(workload: Workload, *, drain: float, propagation: float = DEFAULT_
         sigterm = min(prestop, grace)
         role = "sidecar" if c.sidecar else "app"
         done = sigterm + (drain if role == "app" else own_drain(c))
-        if role == "app" and swallowed_by_shell(c):
+        if role == "app" and swallowed(c.command, c.args):
             notes.append(f"{c.name}: a shell as PID 1 ignores SIGTERM: it serves until SIGKILL at {grace}s")
             sigterm = done = float(grace)
         elif role == "app" and (wanted := _drain_signal(c, stop_signals or {})):
