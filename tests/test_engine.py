@@ -272,3 +272,34 @@ def test_a_workload_without_a_pod_template_is_refused_by_line(kind):
     text = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\n---\napiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: web}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n"
     with pytest.raises(pipeline.InputError, match=rf"^document 2, line 9: {kind}/web has no pod template \(spec.template.spec\)"):
         pipeline.run(text, make_settings([]))
+
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+
+
+@pytest.mark.parametrize(
+    ("document", "line", "what"),
+    [
+        ("just a string\n", 5, r'is a bare value \("just a string"\)'),
+        ("# a comment\n|\n  multi\n  line\n", 6, r'is a bare value \("multi\\nline\\n"\)'),
+        ("- a\n- b\n", 5, r"is a YAML list, not a Kubernetes object"),
+        ("metadata: {name: x}\n", 5, r"has no apiVersion and no kind"),
+        ("kind: ConfigMap\nmetadata: {name: x}\n", 5, r"has no apiVersion"),
+        ('apiVersion: v1\nkind: ""\n', 5, r"has no kind"),
+        ('{"apiVersion": "apps/v1", "metadata": {}}\n', 5, r"has no kind"),
+        ("apiVersion:\nkind: Deployment\nspec: {}\n", 5, r"has no apiVersion"),
+    ],
+)
+@pytest.mark.parametrize("parse_all", [False, True])
+def test_documents_helm_refuses_are_refused_by_line(document, line, what, parse_all):
+    """What the API's decoder refuses, Helm's install and kubectl refuse (checked with kubectl: "cannot
+    unmarshal string/array", "Object 'Kind' is missing"); zdrender passed it through (issue 12)."""
+    text = CONFIGMAP + "---\n" + document + "---\n" + CONFIGMAP
+    with pytest.raises(pipeline.InputError, match=rf"^document 2, line {line}: the document {what}.*; Helm and kubectl refuse it"):
+        pipeline.run(text, make_settings([]), parse_all=parse_all, keep_nodes=parse_all)
+
+
+@pytest.mark.parametrize("document", ["", "# only a comment\n", "~\n", "null\n", "apiVersion: v1\nkind: List\nitems: []\n"])
+def test_empty_documents_and_lists_are_no_refusal(document):
+    text = CONFIGMAP + "---\n" + document + "---\n" + CONFIGMAP
+    assert pipeline.run(text, make_settings([])).output == text

@@ -762,13 +762,15 @@ def test_many_nodes_without_aliases_are_not_an_alias_bomb():
 
 
 @pytest.mark.parametrize("kind", [{}, [], {"a": 1}, ["Deployment"]])
-def test_a_kind_that_is_not_a_string_passes_through(kind):
-    # `obj.get("kind") in LIST_KINDS` raised TypeError: unhashable type.
-    obj = {**web(), "kind": kind}
-    listed = {"apiVersion": "v1", "kind": "List", "items": [obj, {"kind": kind}]}
-    text = stream_of(obj, listed, {"apiVersion": "v1", "kind": kind, "spec": {"selector": {"app": "web"}}})
+def test_a_kind_that_is_not_a_string_is_refused_without_a_crash(kind):
+    # `obj.get("kind") in LIST_KINDS` raised TypeError: unhashable type. Inside a List it is carried (the
+    # List is judged by its own kind); as a document it is no object, which Helm and kubectl refuse.
+    listed = {"apiVersion": "v1", "kind": "List", "items": [{**web(), "kind": kind}, {"kind": kind}]}
+    text = stream_of(listed)
     result = check(text, make_settings())
     assert result.output == text and not result.findings
+    with pytest.raises(pipeline.InputError, match=r"^document 2, line \d+: the document has no kind, so it is no Kubernetes object; Helm and kubectl refuse it"):
+        check(stream_of(listed, {"apiVersion": "v1", "kind": kind, "spec": {"selector": {"app": "web"}}}), make_settings())
 
 
 def test_digits_that_are_not_ascii_are_no_seconds():

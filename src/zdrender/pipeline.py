@@ -34,6 +34,34 @@ class InputError(Exception):
     """Input zdrender refuses; the message is one line naming the document and line."""
 
 
+# A trusted classification (stream.classify) proves the root is a block mapping of plain keys at column
+# 0, so such a line proves an apiVersion; without one the document is parsed and judged by its data.
+_API_VERSION_LINE = re.compile(r"^apiVersion[ \t]*:[ \t]*[^\s#]", re.MULTILINE)
+
+
+def refuse_non_object(doc: stream.Document, parsed: yamldoc.Parsed) -> None:
+    """Refuse a document that is no Kubernetes object, as Helm's install (the API's decoder) and kubectl
+    do: a bare value, a YAML list (only `kind: List` holds several objects), a mapping without
+    apiVersion or kind. A null document is an empty one, which they skip."""
+    data = parsed.data
+    if data is None:
+        return
+    if isinstance(data, dict):
+        missing = [key for key in ("apiVersion", "kind") if not isinstance(data.get(key), str) or not data.get(key)]
+        if not missing:
+            return
+        what = f"has no {' and no '.join(missing)}, so it is no Kubernetes object"
+    elif isinstance(data, list):
+        what = "is a YAML list, not a Kubernetes object (several objects go in separate documents or a `kind: List`)"
+    else:
+        shown = str(data) if len(str(data)) <= 40 else str(data)[:37] + "..."
+        what = f"is a bare value ({emit.quoted(shown)}), not a Kubernetes object"
+    line = doc.line + (parsed.root.start_mark.line if parsed.root is not None else 0)
+    source = _SOURCE.search(doc.text)
+    where = f"document {doc.number}" + (f" ({source.group(1)})" if source else "")
+    raise InputError(f"{where}, line {line}: the document {what}; Helm and kubectl refuse it: fix the template that printed it or remove it")
+
+
 @dataclass
 class DocumentResult:
     document: stream.Document
@@ -118,13 +146,15 @@ def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterab
         doc = result.document
         if not doc.has_content:
             continue
-        needed = parse_all or not doc.classified or doc.kind in _INTERESTING
-        if needed and not keep_nodes and doc.kind in WORKLOAD_KINDS:
+        proven = doc.classified and _API_VERSION_LINE.search(doc.text) is not None  # an object, as far as Helm asks
+        needed = parse_all or not proven or doc.kind in _INTERESTING
+        if needed and proven and not keep_nodes and doc.kind in WORKLOAD_KINDS:
             deferred.add(id(result))
             continue
         try:
             if needed:
                 result.parsed = parse_document(doc)
+                refuse_non_object(doc, result.parsed)
             else:  # passed through as text, but only if it is YAML at all (fail closed)
                 check_document(doc)
         except InputError:  # the first broken document is the one reported, as when reading in order
@@ -142,7 +172,7 @@ def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterab
             index += 1
     rules = tuple(rules)
     for result in results:
-        if id(result) in deferred:
+        if id(result) in deferred:  # proven an object by its text (see `proven`)
             result.parsed = parse_document(result.document)
         if result.parsed is not None and result.parsed.data is not None:
             _plan_document(result, settings, context, rules)
