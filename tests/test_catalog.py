@@ -121,3 +121,47 @@ def test_every_rule_has_its_page_in_step_with_the_registry():
         assert page.exists() and page.read_text(encoding="utf-8") == catalog.rule_page(rule), f"{page} is stale; run: python -m zdrender.catalog --update-readme"
         text = page.read_text(encoding="utf-8")
         assert rule.REMEDIATION in text and "**FAIL**" in text and "**PASS**" in text
+
+
+def test_the_config_example_loads_back_as_every_default(tmp_path):
+    """`zdrender rules --config-example` documents the settings file: it must be one zdrender accepts,
+    setting every knob (the version quoted, or YAML reads 1.30 as 1.3) to exactly its default."""
+    from zdrender.settings import Settings, load
+
+    outcome = invoke(["rules", "--config-example"])
+    assert outcome.exit_code == 0
+    path = tmp_path / "zdrender.yaml"
+    path.write_text(outcome.stdout)
+    knobs = rules.all_knobs()
+    assert load(knobs, config_file=str(path)).values == Settings.defaults(knobs).values
+    for knob in knobs:
+        assert f"\n{knob.key}: " in outcome.stdout, f"{knob.key} is missing from the example"
+    assert '\nkube-version: "' in outcome.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prestop-seconds: 10\nprestop-secs: 5\n", "unknown setting 'prestop-secs' (config file CONFIG, line 2)"),
+        ("kind: ConfigMap\ndata:\n  mesh: true\n  prestop-seconds: soon\n", "setting prestop-seconds (config file CONFIG, line 4): expected a whole number >= 1, got 'soon'"),
+    ],
+)
+def test_config_file_errors_name_the_line(tmp_path, text, message):
+    from zdrender.settings import SettingsError, load
+
+    path = tmp_path / "zdrender.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as raised:
+        load(rules.all_knobs(), config_file=str(path))
+    assert message.replace("CONFIG", str(path)) in str(raised.value)
+
+
+def test_the_readme_config_example_is_accepted(tmp_path):
+    from zdrender.settings import load
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("--config-example > zdrender.yaml", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "zdrender.yaml"
+    path.write_text(block)
+    settings = load(rules.all_knobs(), config_file=str(path))
+    assert settings.kube_version == (1, 29) and settings["prestop-seconds"] == 15 and settings["stop-signals"] == {"nginx": "SIGQUIT"}

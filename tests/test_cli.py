@@ -188,7 +188,7 @@ def test_render_options_before_a_command_are_a_usage_error(argv):
 @pytest.mark.parametrize(
     "config, flags, message",
     [
-        ("kube-version: 1.30\n", [], 'setting kube-version (config file CONFIG): 1.3 was read as a number, and YAML reads 1.30 as 1.3: quote the version, e.g. kube-version: "1.30"'),
+        ("kube-version: 1.30\n", [], 'setting kube-version (config file CONFIG, line 1): 1.3 was read as a number, and YAML reads 1.30 as 1.3: quote the version, e.g. kube-version: "1.30"'),
         ("kube-version: 1.29\n", [], "1.29 was read as a number"),
         ('kube-version: "1.30"\n', ["--kube-version", "1.16"], "setting kube-version (command line): 1.16 is older than the oldest Kubernetes zdrender supports, 1.21"),
     ],

@@ -50,6 +50,48 @@ def knob_line(knob: dict) -> str:
     return line
 
 
+def config_example() -> str:
+    """A settings file that sets every setting to its default, each under its help: valid as it is
+    (`zdrender --config FILE`), to be cut down to what one wants to change."""
+    import textwrap
+
+    from .emit import scalar
+
+    def value(knob: Knob) -> str:
+        default = knob.default
+        if knob.kind == "version":
+            return scalar("{}.{}".format(*default))  # quoted: YAML reads 1.30 as the number 1.3
+        if knob.kind == "list":
+            return "[" + ", ".join(scalar(v) for v in default) + "]"
+        if knob.kind == "map":
+            return "{" + ", ".join(f"{scalar(k)}: {scalar(v)}" for k, v in default.items()) + "}"
+        return scalar(default)
+
+    def block(knob: Knob) -> list[str]:
+        lines = textwrap.wrap(knob.help, 96, break_on_hyphens=False)
+        if knob.choices:
+            lines.append(f"One of: {', '.join(knob.choices)}.")
+        if knob.per_workload:
+            lines.append(f"Per workload: annotation {ANNOTATION_PREFIX}{knob.key} (a string).")
+        return [f"# {line}" for line in lines] + [f"{knob.key}: {value(knob)}", ""]
+
+    out = [
+        "# zdrender settings, every one at its default. Use it with `zdrender --config FILE`, render and",
+        "# check alike, or $ZDRENDER_CONFIG; flags (--set key=value) override it, and zdrender.io/<key>",
+        "# annotations on a workload override both. The same keys go under a ConfigMap's data or a",
+        "# zdrender.io/v1alpha1 ZdRender's spec as a KRM functionConfig. Unknown keys are errors.",
+        "",
+        "# -- for the whole run -----------------------------------------------------------------------------",
+    ]
+    for knob in rules.all_knobs()[: len(GLOBAL_KNOBS)]:
+        out += block(knob)
+    for rule in rules.REGISTRY:
+        if rule.KNOBS:
+            out.append(f"# -- {rule.ID}: {rule.SUMMARY}")
+            out += [line for knob in rule.KNOBS for line in block(knob)]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def render(fmt: str) -> str:
     if fmt == "json":
         return json.dumps(entries(), indent=2) + "\n"

@@ -114,12 +114,15 @@ def explain(
 @app.command("rules")
 def list_rules(
     output_format: Annotated[str, typer.Option("--format", help="text, json or markdown.")] = "text",
+    config_example: Annotated[bool, typer.Option("--config-example", help="Print a settings file with every setting at its default, for --config.")] = False,
 ) -> None:
     """List the rules, what they change, and their settings with defaults."""
     from . import catalog
 
-    if output_format not in ("text", "json", "markdown"):
-        raise fail(f"--format {output_format!r}: expected text, json or markdown")
+    if config_example:
+        print(catalog.config_example(), end="")
+        return
+    _one_of("--format", output_format, ("text", "json", "markdown"))
     print(catalog.render(output_format), end="")
 
 

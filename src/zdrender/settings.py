@@ -240,8 +240,13 @@ class Settings:
 def settings_from_document(data: Any, source: str) -> dict[str, Any]:
     """Keys from a config file or KRM functionConfig: a plain mapping, a ConfigMap's `data`, or a
     `zdrender.io/v1alpha1` `ZdRender` object's `spec`."""
+    return settings_body(data, source)[1]
+
+
+def settings_body(data: Any, source: str) -> tuple[list[str], dict[str, Any]]:
+    """(the path of the mapping that holds the settings, its keys), as `settings_from_document` reads them."""
     if data is None:
-        return {}
+        return [], {}
     if not isinstance(data, Mapping):
         raise SettingsError(f"{source}: expected a mapping of settings")
     for kind, key in (("ConfigMap", "data"), ("ZdRender", "spec")):
@@ -249,8 +254,8 @@ def settings_from_document(data: Any, source: str) -> dict[str, Any]:
             body = data.get(key)
             if body is not None and not isinstance(body, Mapping):  # dict("x") would raise ValueError
                 raise SettingsError(f"{source}: the {kind}'s {key} is not a mapping of settings")
-            return dict(body or {})
-    return {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
+            return [key], dict(body or {})
+    return [], {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
 
 
 def load(
@@ -272,10 +277,14 @@ def load(
         except OSError as err:
             raise SettingsError(f"config file {path}: {err.strerror}") from None
         try:
-            data = yamldoc.load(text)
+            parsed = yamldoc.parse(text)
         except yamldoc.YAMLError as err:
             raise SettingsError(f"config file {path}, line {err.line}: {err.message}") from None
-        settings = settings.merged(settings_from_document(data, f"config file {path}"), f"config file {path}")
+        prefix, values = settings_body(parsed.data, f"config file {path}")
+        # One by one, so that an error names the key's line; aliases first, as `merged` orders them.
+        for key, value in sorted(values.items(), key=lambda item: item[0] in settings.knobs):
+            line = yamldoc.line_of(parsed.root, [*prefix, str(key)])
+            settings = settings.merged({key: value}, f"config file {path}" + (f", line {line}" if line else ""))
     if function_config is not None:
         settings = settings.merged(settings_from_document(function_config, "functionConfig"), "functionConfig")
     if flags:
