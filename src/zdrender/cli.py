@@ -259,7 +259,7 @@ def timeline(
             raise fail(f"--workload {workload}: no serving workload of that name in the input (serving workloads: {known})")
         comparisons = chosen
     if not comparisons:
-        raise fail("no serving workload in the input: the timeline draws workloads whose containers declare a port or that a Service selects")
+        raise fail("no serving workload in the input: the timeline draws workloads that a Service in the input selects or that bind host ports (--set assume-serving=true counts declared ports)")
     from rich.console import Console
 
     from .timeline import terminal

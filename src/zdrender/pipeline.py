@@ -233,7 +233,7 @@ def _plan_document(result: DocumentResult, settings: Settings, context: StreamCo
         for rule in rules:
             if rule.ID in local["skip-rules"] or target.kind not in rule.KINDS:
                 continue
-            view = Workload(_resolve(working, target.pointer), target.pointer, context, extra)
+            view = Workload(_resolve(working, target.pointer), target.pointer, context, extra, local["assume-serving"])
             if not view.has_template:
                 break
             ctx = RuleContext(settings=local, stream=context, document=working, sleeps_covered=covered)

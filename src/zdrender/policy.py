@@ -126,6 +126,20 @@ def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: An
         return emit.flow(expected)
 
 
+# Ports that only serve scrapes, by name: a failed scrape is retried at the next interval and drops no
+# user's request, so a workload reached only on them is not serving (kube-state-metrics' `http-metrics`,
+# `metrics`, `prometheus`, `prom-metrics`, `monitoring`, `telemetry`).
+_METRICS_PORT = re.compile(r"(?:^|[-_])(?:metrics?|prometheus|prom|monitoring|telemetry)(?:$|[-_])", re.IGNORECASE)
+
+
+def metrics_port(port: Any) -> bool:
+    """Whether a container port or Service port is for metrics only, by its name (or a Service port's
+    named targetPort)."""
+    port = as_dict(port)
+    names = [port.get("name"), port.get("targetPort")]
+    return any(isinstance(name, str) and _METRICS_PORT.search(name) is not None for name in names)
+
+
 def image_matches(pattern: str, image: str) -> bool:
     """Whether a user's image pattern names `image`: a glob over the image without tag or digest, or over
     any trailing part of it split at /; a pattern with a tag or digest is matched against the whole image."""

@@ -178,6 +178,15 @@ GLOBAL_KNOBS = (
         per_workload=True,
     ),
     Knob("feature-gates", {}, "Kubernetes feature gates enabled on the target cluster (Gate=true,...).", kind="map"),
+    Knob(
+        "assume-serving",
+        False,
+        "Treat a workload that declares a port (not a metrics port) as serving even when no Service in the input selects it "
+        "(its Service is in another release or directory). By default a selecting Service or a host port makes a workload serving, "
+        "and a declared port does only when the input holds no Service with a selector.",
+        kind="bool",
+        per_workload=True,
+    ),
 )
 
 

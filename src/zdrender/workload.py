@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list
-from .policy import mesh_proxy_stays, sidecar_kind, sleep_seconds
+from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list, host_binding
+from .policy import mesh_proxy_stays, metrics_port, sidecar_kind, sleep_seconds
 
 # kind -> JSON pointer of the pod template inside the object ("" for a Pod: the object is the pod)
 TEMPLATE_POINTERS = {
@@ -144,7 +144,7 @@ def same_namespace(a: str | None, b: str | None) -> bool:
 class StreamContext:
     """What rules may know about the rest of the stream."""
 
-    services: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+    services: list[tuple[str | None, dict[str, Any], str, bool]] = field(default_factory=list)  # (namespace, selector, name, carries traffic)
     hpas: list[tuple[str | None, str, str, int]] = field(default_factory=list)
     pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
 
@@ -157,7 +157,10 @@ class StreamContext:
             if spec.get("type") == "ExternalName":
                 return  # the endpoint controllers give it no endpoints, selector or not
             selector = {str(k): v for k, v in as_dict(spec.get("selector")).items()}
-            self.services.append((namespace, selector, str(meta.get("name", ""))))
+            ports = as_list(spec.get("ports"))
+            # No ports (a headless Service for pod DNS) reaches every port; otherwise one must not be metrics only.
+            traffic = not ports or not all(metrics_port(p) for p in ports)
+            self.services.append((namespace, selector, str(meta.get("name", "")), traffic))
         elif kind == "HorizontalPodAutoscaler":
             target = as_dict(spec.get("scaleTargetRef"))
             minimum = spec.get("minReplicas", 1)
@@ -165,8 +168,13 @@ class StreamContext:
         elif kind == "PodDisruptionBudget":
             self.add_pdb(namespace, spec.get("selector"), str(meta.get("name", "")), str(obj.get("apiVersion", "")))
 
-    def services_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[str]:
-        return [name for ns, selector, name in self.services if selector and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)]
+    def services_selecting(self, namespace: str | None, labels: Mapping[str, Any], *, traffic_only: bool = True) -> list[str]:
+        """Services that select pods with `labels`; by default only those with a port that is not metrics only."""
+        return [
+            name
+            for ns, selector, name, traffic in self.services
+            if selector and (traffic or not traffic_only) and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)
+        ]
 
     def hpa_min_replicas(self, namespace: str | None, kind: str, name: str) -> int | None:
         for ns, target_kind, target_name, minimum in self.hpas:
@@ -200,6 +208,7 @@ class Workload:
     pointer: str  # JSON pointer of the object in its document ("" or "/items/3")
     stream: StreamContext
     extra_sidecars: tuple[str, ...] = ()
+    assume_serving: bool = False  # the assume-serving setting
 
     @property
     def kind(self) -> str:
@@ -316,8 +325,16 @@ class Workload:
 
     @property
     def serving(self) -> bool:
-        """Declares a port, or a Service in the stream selects its pods."""
-        return any(c.ports for c in self.containers) or bool(self.selecting_services)
+        """Receives requests that a rollout could drop: a Service in the stream selects its pods (Ingress
+        and Gateway routes reach pods through Services) on a port that is not metrics only, or it binds
+        ports on its node. A declared port that is not metrics only is enough when the stream holds no
+        Service at all (its Services are elsewhere: a kustomize component, a split release) or with
+        `assume_serving`; in a stream with Services, none selecting it means no traffic reaches it."""
+        if self.selecting_services or host_binding(self) is not None:
+            return True
+        if not any(not metrics_port(p) for c in self.containers for p in c.ports):
+            return False
+        return self.assume_serving or not any(selector for _, selector, _, _ in self.stream.services)
 
     @property
     def hpa_min_replicas(self) -> int | None:

@@ -67,8 +67,9 @@ def compare(text: str, settings: Settings, *, propagation: float = DEFAULT_PROPA
             if before.is_hook and not local["include-hooks"]:
                 continue
             extra = tuple(local.values.get("sidecar-names", ()))
-            before = Workload(before.obj, before.pointer, before_context, extra)
-            after = Workload(jsonpointer.resolve_pointer(after_data, before.pointer), before.pointer, after_context, extra)
+            assume = bool(local["assume-serving"])
+            before = Workload(before.obj, before.pointer, before_context, extra, assume)
+            after = Workload(jsonpointer.resolve_pointer(after_data, before.pointer), before.pointer, after_context, extra, assume)
             if not (before.serving or after.serving):
                 continue
             budget = local.values.get("drain-seconds", DEFAULT_DRAIN) if drain is None else drain
