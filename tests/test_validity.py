@@ -11,7 +11,7 @@ from zdrender import stream, yamldoc
 from conftest import FIXTURES, fixture_args, require_module
 from helpers import make_settings, render
 
-RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget")
+RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget", "spread")
 
 
 CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).rglob("*.yaml")) + sorted((FIXTURES / "interplay").glob("*.yaml"))
@@ -34,12 +34,22 @@ def test_patched_output_validates(case):
     before = {d.text for d in stream.split(text).documents}
     changed = [d for d in stream.split(result.output).documents if d.has_content and d.text not in before]
     for doc in changed:
-        kubernetes_validate.validate(yamldoc.load(doc.text), kube_version(args), strict=True)
+        kubernetes_validate.validate(as_validated(yamldoc.load(doc.text)), kube_version(args), strict=True)
+
+
+def as_validated(obj: dict) -> dict:
+    """The object, or for an Argo Rollout (a CRD, no schema here) its selector and pod template in a
+    Deployment, whose are the same types."""
+    if not str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
+        return obj
+    spec = {key: obj["spec"][key] for key in ("selector", "template")}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": obj["metadata"]["name"]}, "spec": spec}
 
 
 def test_corpus_with_every_opt_in(corpus):
-    """The corpus with native sidecars, a PDB for every uncovered workload and a stop-signal map on a
-    1.33 target with the gate: the engine's guarantees hold (idempotent, exact, minimal, valid)."""
+    """The corpus with native sidecars, a PDB for every uncovered workload, replicas spread across nodes
+    and a stop-signal map on a 1.33 target with the gate: the engine's guarantees hold (idempotent,
+    exact, minimal, valid)."""
     import guarantees
 
     args = [
@@ -49,12 +59,16 @@ def test_corpus_with_every_opt_in(corpus):
         "--set",
         "disruption-budget=true",
         "--set",
+        "spread=true",
+        "--set",
         "feature-gates=ContainerStopSignals=true",
         "--set",
         "stop-signals=nginx=SIGQUIT,nginx-unprivileged=SIGQUIT",
     ]
-    added = 0
+    added = spread = 0
     for path in corpus:
         result = guarantees.check(path.read_text(encoding="utf-8"), make_settings(args), validate_version="1.33")
         added += sum(1 for f in result.findings if f.new_object is not None)
+        spread += sum(1 for f in result.findings if f.rule == "spread" and f.ops)
     assert added > 0, "some corpus workload should have been given a PodDisruptionBudget"
+    assert spread > 0, "some corpus workload should have been spread across nodes"

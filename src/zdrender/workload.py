@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list, host_binding
 from .policy import mesh_proxy_stays, metrics_port, sidecar_kind, sleep_seconds
@@ -140,12 +140,23 @@ def same_namespace(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
+class Autoscaler(NamedTuple):
+    """A HorizontalPodAutoscaler of the stream, as far as rules need it."""
+
+    namespace: str | None
+    target_kind: str
+    target_name: str
+    min_replicas: int  # 1 when unset (the API default) or not a whole number
+    name: str
+    min_set: bool  # minReplicas is written in the manifest
+
+
 @dataclass
 class StreamContext:
     """What rules may know about the rest of the stream."""
 
     services: list[tuple[str | None, dict[str, Any], str, bool]] = field(default_factory=list)  # (namespace, selector, name, carries traffic)
-    hpas: list[tuple[str | None, str, str, int]] = field(default_factory=list)
+    hpas: list[Autoscaler] = field(default_factory=list)
     pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
 
     def add(self, obj: Mapping[str, Any]) -> None:
@@ -163,8 +174,9 @@ class StreamContext:
             self.services.append((namespace, selector, str(meta.get("name", "")), traffic))
         elif kind == "HorizontalPodAutoscaler":
             target = as_dict(spec.get("scaleTargetRef"))
-            minimum = spec.get("minReplicas", 1)
-            self.hpas.append((namespace, str(target.get("kind", "")), str(target.get("name", "")), minimum if isinstance(minimum, int) else 1))
+            minimum = spec.get("minReplicas")
+            whole = minimum if isinstance(minimum, int) and not isinstance(minimum, bool) else None
+            self.hpas.append(Autoscaler(namespace, str(target.get("kind", "")), str(target.get("name", "")), 1 if whole is None else whole, str(meta.get("name", "")), whole is not None))
         elif kind == "PodDisruptionBudget":
             self.add_pdb(namespace, spec.get("selector"), str(meta.get("name", "")), str(obj.get("apiVersion", "")))
 
@@ -176,10 +188,10 @@ class StreamContext:
             if selector and (traffic or not traffic_only) and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)
         ]
 
-    def hpa_min_replicas(self, namespace: str | None, kind: str, name: str) -> int | None:
-        for ns, target_kind, target_name, minimum in self.hpas:
-            if same_namespace(ns, namespace) and target_kind == kind and target_name == name:
-                return minimum
+    def hpa_targeting(self, namespace: str | None, kind: str, name: str) -> Autoscaler | None:
+        for hpa in self.hpas:
+            if same_namespace(hpa.namespace, namespace) and hpa.target_kind == kind and hpa.target_name == name:
+                return hpa
         return None
 
     def add_pdb(self, namespace: str | None, selector: Any, name: str, api_version: str = "policy/v1") -> None:
@@ -268,6 +280,13 @@ class Workload:
         return as_dict(self.template_metadata.get("labels"))
 
     @property
+    def selector(self) -> dict[str, Any] | None:
+        """spec.selector's matchLabels and matchExpressions (what selects exactly its pods); None when it has neither."""
+        selector = as_dict(self.spec.get("selector"))
+        kept = {k: selector[k] for k in ("matchLabels", "matchExpressions") if selector.get(k)}
+        return kept or None
+
+    @property
     def annotations(self) -> dict[str, Any]:
         """Workload annotations, overridden by the pod template's (both may carry zdrender.io/*)."""
         merged = dict(as_dict(self.metadata.get("annotations"))) if self.kind != "Pod" else {}
@@ -337,8 +356,14 @@ class Workload:
         return self.assume_serving or not any(selector for _, selector, _, _ in self.stream.services)
 
     @property
+    def hpa(self) -> Autoscaler | None:
+        """The HorizontalPodAutoscaler in the stream that scales this workload, if any."""
+        return self.stream.hpa_targeting(self.namespace, self.kind, self.name)
+
+    @property
     def hpa_min_replicas(self) -> int | None:
-        return self.stream.hpa_min_replicas(self.namespace, self.kind, self.name)
+        hpa = self.hpa
+        return hpa.min_replicas if hpa is not None else None
 
     @property
     def replicas(self) -> int:

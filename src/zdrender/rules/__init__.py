@@ -14,7 +14,7 @@ import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
-from . import disruption_budget, grace_period, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals
+from . import disruption_budget, grace_period, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals, spread
 
 REGISTRY: tuple[ModuleType, ...] = (
     prestop_sleep,
@@ -25,6 +25,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     rollout,
     signals,
     disruption_budget,
+    spread,
 )
 
 

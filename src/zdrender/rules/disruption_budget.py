@@ -113,9 +113,8 @@ def budget_name(workload_name: str) -> str:
 
 def _selector(workload: Workload) -> dict[str, Any] | None:
     """The workload's own selector (it selects exactly its pods), else its template labels."""
-    selector = as_dict(workload.spec.get("selector"))
-    if selector.get("matchLabels") or selector.get("matchExpressions"):
-        return {k: selector[k] for k in ("matchLabels", "matchExpressions") if selector.get(k)}
+    if workload.selector is not None:
+        return workload.selector
     return {"matchLabels": dict(workload.labels)} if workload.labels else None
 
 

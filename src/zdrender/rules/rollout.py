@@ -9,7 +9,10 @@ of at least one pod; maxSurge is capped so a rollout does not need a large share
 (never below one pod); percentages stay percentages. A serving DaemonSet surges instead of leaving a
 node without its pod (maxSurge is GA since Kubernetes 1.25), unless it binds host ports or writes to a
 hostPath the two copies on a node would share (a log agent's positions file). `Recreate`
-and host ports on a Deployment get warnings. Argo Rollouts get the same rules on `canary` (without
+and host ports on a Deployment get warnings, and so does an HPA that may scale a serving Deployment,
+StatefulSet or Rollout down to one pod (minReplicas 1, or unset): a node drain or eviction of that pod
+is an outage no PodDisruptionBudget prevents (`maxUnavailable: 1` lets the only pod go,
+`minAvailable: 1` blocks the drain for good); the minimum is a capacity decision, so it is not changed. Argo Rollouts get the same rules on `canary` (without
 traffic routing, which ignores both fields); blueGreen is left alone. StatefulSets are left alone:
 they replace one pod at a time, cannot surge, and their maxUnavailable needs the
 MaxUnavailableStatefulSet gate (alpha 1.24, beta 1.35). Workloads still on extensions/v1beta1,
@@ -71,7 +74,9 @@ from .base import RuleContext, Workload
 ID = "rollout"
 SUMMARY = "Roll out without dropping capacity: no unavailable pod at one replica, a capped maxSurge, surging DaemonSets, apps/v1."
 KINDS = frozenset({"Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "Rollout"})
-REMEDIATION = "Use `maxUnavailable: 0` with a surge of at least one pod for single-replica workloads, keep maxSurge modest, and move workloads to apps/v1."
+REMEDIATION = (
+    "Use `maxUnavailable: 0` with a surge of at least one pod for single-replica workloads, keep maxSurge modest, give the HPA of a serving workload `minReplicas: 2`, and move workloads to apps/v1."
+)
 KNOBS = (
     Knob(
         "max-surge-percent",
@@ -337,10 +342,26 @@ def plan_min_ready(workload: Workload, ctx: RuleContext) -> list[Finding]:
     return [Finding(ID, "info", message, ops=[ctx.set(path, seconds)], path=path)]
 
 
+# -- HorizontalPodAutoscalers ------------------------------------------------------------------------
+def plan_hpa_minimum(workload: Workload) -> list[Finding]:
+    """An HPA that may leave a serving workload one pod. Not the one-replica rollout fix (that is about
+    the rollout, and is patched): this is about drains, and the HPA's minimum is the owner's to raise."""
+    hpa = workload.hpa
+    if hpa is None or hpa.min_replicas != 1 or workload.kind not in ("Deployment", "StatefulSet", "Rollout") or not workload.serving:
+        return []  # minReplicas 0 is scale to zero (HPAScaleToZero): having no pod at times is the point
+    minimum = "has minReplicas 1" if hpa.min_set else "sets no minReplicas (so 1)"
+    message = (
+        f"HorizontalPodAutoscaler {hpa.name} {minimum}, so it may leave this serving {workload.kind} one pod: a node drain or "
+        "eviction of that pod is an outage no PodDisruptionBudget can prevent (maxUnavailable 1 lets the only pod go, "
+        "minAvailable 1 blocks the drain for good); set the HPA's minReplicas to 2"
+    )
+    return [Finding(ID, "warning", message, path=workload.pointer)]
+
+
 def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     findings = plan_api_version(workload, ctx)
     if workload.kind in ("Deployment", "Rollout"):
         findings += plan_replicated(workload, ctx)
     elif workload.kind == "DaemonSet":
         findings += plan_daemonset(workload, ctx)
-    return findings + plan_min_ready(workload, ctx)
+    return findings + plan_hpa_minimum(workload) + plan_min_ready(workload, ctx)
