@@ -145,7 +145,7 @@ def test_the_cap_knob_bounds_the_sleep_and_says_so():
     result = alone(text, "--kube-version=1.28", "--set", "load-balancer-max-seconds=60")
     assert pod(result)["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "60"]
     (raised,) = [f for f in ours(result) if f.ops]
-    assert "the 120s the NLB" in raised.message and "fix: sleep 60s (load-balancer-max-seconds caps it; the 60s left stay exposed)" in raised.message
+    assert "the 120s the NLB" in raised.message and "fix: sleep 60s (capped by load-balancer-max-seconds: the load balancer may still send it requests for 60s after that)" in raised.message
     annotated = text.replace("  namespace: edge\nspec:\n  replicas", '  namespace: edge\n  annotations: {zdrender.io/load-balancer-max-seconds: "45"}\nspec:\n  replicas')
     per_workload = alone(annotated, "--kube-version=1.28")
     assert pod(per_workload)["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "45"]

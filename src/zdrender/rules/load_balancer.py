@@ -183,6 +183,7 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if needs:
         need = max(needs, key=lambda n: n.seconds)
         findings, sleep = _size(workload, need, ctx)
+    sleep = max([sleep] + [c.prestop_sleep for c in workload.main_containers if c.prestop_sleep is not None])  # the longest, once planned
     drain = ctx.settings["drain-seconds"]
     for front in fronts:
         notes.extend(_draining(front, workload, drain, sleep, where, ctx))
@@ -233,7 +234,7 @@ def _size(workload: Workload, need: Need, ctx: RuleContext) -> tuple[list[Findin
     target, note = need.seconds, ""
     limit = ctx.settings["load-balancer-max-seconds"]
     if target > limit:
-        target, note = limit, f" (load-balancer-max-seconds caps it; the {need.seconds - limit}s left stay exposed)"
+        target, note = limit, f" (capped by load-balancer-max-seconds: the load balancer may still send it requests for {need.seconds - limit}s after that)"
     cap = ctx.sleep_cap(workload)
     if cap is not None and target > cap:
         target, note = cap, f" (capped at the grace period of {cap}s, which the skipped grace-period rule does not raise)"
