@@ -1,9 +1,10 @@
 """One pass over a stream: documents in -> workload views -> rule plans -> text edits -> documents out.
 
-Only documents that matter are parsed (workloads, Lists, and the Services, HPAs and PDBs that rules
-look at); everything else is carried as text. Each patched document is parsed again and compared
-with the planned result, so the text edits are checked, not trusted; if the minimal edit cannot be
-made or does not match, that one document is re-emitted and a finding says so.
+Only documents that matter are parsed (workloads, Lists, and the Services, HPAs, PDBs, Ingresses and
+other objects that rules look at: workload.CONTEXT_KINDS); everything else is carried as text. Each
+patched document is parsed again and compared with the planned result, so the text edits are checked,
+not trusted; if the minimal edit cannot be made or does not match, that one document is re-emitted and
+a finding says so.
 """
 
 from __future__ import annotations

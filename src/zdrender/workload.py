@@ -1,5 +1,6 @@
 """Views of the workloads in a stream: their pod templates with Kubernetes API defaults applied,
-their containers (main or sidecar), and the stream around them (Services, HPAs, PDBs).
+their containers (main or sidecar), and the stream around them (Services, HPAs, PDBs, and the
+Ingresses, IngressClasses, BackendConfigs and Namespaces that tell which cloud load balancer fronts them).
 
 Rules judge these views, never raw YAML: an offline tool that forgets the API defaults misfires
 (no `periodSeconds` means 10, no grace period means 30). Views are rebuilt from the working copy of
@@ -30,7 +31,9 @@ TEMPLATE_POINTERS = {
 WORKLOAD_KINDS = frozenset(TEMPLATE_POINTERS)
 # The API rejects changes to these pod templates once the object exists (a CronJob's is mutable).
 IMMUTABLE_TEMPLATE_KINDS = frozenset({"Job", "Pod"})
-CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"})
+# What tells which cloud load balancer fronts a workload (cloud.py, the load-balancer rule).
+LOAD_BALANCER_KINDS = frozenset({"Ingress", "IngressClass", "BackendConfig", "Namespace"})
+CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}) | LOAD_BALANCER_KINDS
 # Objects whose `items` are resources: a `kind: List`, and a KRM function's ResourceList (krm.py).
 LIST_KINDS = frozenset({"List", "ResourceList"})
 HOOK_ANNOTATION = "helm.sh/hook"
@@ -151,6 +154,77 @@ class Autoscaler(NamedTuple):
     min_set: bool  # minReplicas is written in the manifest
 
 
+def _annotations(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in as_dict(meta.get("annotations")).items() if isinstance(k, str)}
+
+
+def _name(meta: Mapping[str, Any]) -> str:
+    return str(meta.get("name", ""))
+
+
+def _namespace(meta: Mapping[str, Any]) -> str | None:
+    namespace = meta.get("namespace")
+    return str(namespace) if namespace is not None else None
+
+
+@dataclass(frozen=True)
+class ServiceDetail:
+    """A Service as the load balancers in front of it read it (cloud.py)."""
+
+    namespace: str | None
+    name: str
+    selector: dict[str, Any]
+    type: str  # ClusterIP unless set
+    annotations: dict[str, Any]
+    load_balancer_class: str | None
+    external_traffic_policy: str  # Cluster unless set
+    health_check_node_port: int | None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> ServiceDetail:
+        meta, spec = as_dict(obj.get("metadata")), as_dict(obj.get("spec"))
+        lb_class, port = spec.get("loadBalancerClass"), spec.get("healthCheckNodePort")
+        return cls(
+            namespace=_namespace(meta),
+            name=_name(meta),
+            selector={str(k): v for k, v in as_dict(spec.get("selector")).items()},
+            type=str(spec.get("type") or "ClusterIP"),
+            annotations=_annotations(meta),
+            load_balancer_class=str(lb_class) if lb_class is not None else None,
+            external_traffic_policy=str(spec.get("externalTrafficPolicy") or "Cluster"),
+            health_check_node_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+        )
+
+
+def _backend_service(backend: Any) -> str | None:
+    """The Service an Ingress backend names: networking.k8s.io/v1 `service.name`, v1beta1 `serviceName`."""
+    backend = as_dict(backend)
+    name = as_dict(backend.get("service")).get("name", backend.get("serviceName"))
+    return str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) and str(name) else None
+
+
+@dataclass(frozen=True)
+class IngressDetail:
+    """An Ingress: its class (field and legacy annotation) and the Services its rules and default backend name."""
+
+    namespace: str | None
+    name: str
+    class_name: str | None  # spec.ingressClassName
+    annotations: dict[str, Any]
+    services: tuple[str, ...]
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> IngressDetail:
+        meta, spec = as_dict(obj.get("metadata")), as_dict(obj.get("spec"))
+        backends = [spec.get("defaultBackend"), spec.get("backend")]
+        for rule in as_list(spec.get("rules")):
+            for path in as_list(as_dict(as_dict(rule).get("http")).get("paths")):
+                backends.append(as_dict(path).get("backend"))
+        names = [n for n in map(_backend_service, backends) if n is not None]
+        class_name = spec.get("ingressClassName")
+        return cls(_namespace(meta), _name(meta), str(class_name) if isinstance(class_name, str) and class_name else None, _annotations(meta), tuple(dict.fromkeys(names)))
+
+
 @dataclass
 class StreamContext:
     """What rules may know about the rest of the stream."""
@@ -158,9 +232,17 @@ class StreamContext:
     services: list[tuple[str | None, dict[str, Any], str, bool]] = field(default_factory=list)  # (namespace, selector, name, carries traffic)
     hpas: list[Autoscaler] = field(default_factory=list)
     pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
+    # What the load-balancer rule reads (cloud.py): Services in full, Ingresses, IngressClasses
+    # (name, controller, is the default), GKE BackendConfigs (namespace, name, spec), Namespace labels.
+    service_details: list[ServiceDetail] = field(default_factory=list)
+    ingresses: list[IngressDetail] = field(default_factory=list)
+    ingress_classes: list[tuple[str, str, bool]] = field(default_factory=list)
+    backend_configs: list[tuple[str | None, str, dict[str, Any]]] = field(default_factory=list)
+    namespace_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, obj: Mapping[str, Any]) -> None:
         kind = obj.get("kind")
+        self.add_for_load_balancers(obj)
         meta = as_dict(obj.get("metadata"))
         namespace = meta.get("namespace")
         spec = as_dict(obj.get("spec"))
@@ -179,6 +261,33 @@ class StreamContext:
             self.hpas.append(Autoscaler(namespace, str(target.get("kind", "")), str(target.get("name", "")), 1 if whole is None else whole, str(meta.get("name", "")), whole is not None))
         elif kind == "PodDisruptionBudget":
             self.add_pdb(namespace, spec.get("selector"), str(meta.get("name", "")), str(obj.get("apiVersion", "")))
+
+    def add_for_load_balancers(self, obj: Mapping[str, Any]) -> None:
+        """Record what tells which cloud load balancer fronts a workload (the load-balancer rule)."""
+        kind = obj.get("kind")
+        meta = as_dict(obj.get("metadata"))
+        if kind == "Service":
+            detail = ServiceDetail.of(obj)
+            if detail.type != "ExternalName":
+                self.service_details.append(detail)
+        elif kind == "Ingress":
+            self.ingresses.append(IngressDetail.of(obj))
+        elif kind == "IngressClass":
+            default = str(_annotations(meta).get("ingressclass.kubernetes.io/is-default-class", "")).strip().lower() == "true"
+            self.ingress_classes.append((_name(meta), str(as_dict(obj.get("spec")).get("controller", "")), default))
+        elif kind == "BackendConfig" and str(obj.get("apiVersion", "")).startswith("cloud.google.com/"):
+            self.backend_configs.append((_namespace(meta), _name(meta), as_dict(obj.get("spec"))))
+        elif kind == "Namespace":
+            self.namespace_labels[_name(meta)] = as_dict(meta.get("labels"))
+
+    def service_details_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[ServiceDetail]:
+        return [s for s in self.service_details if s.selector and same_namespace(s.namespace, namespace) and selector_matches({"matchLabels": s.selector}, labels)]
+
+    def ingresses_routing_to(self, service: ServiceDetail) -> list[IngressDetail]:
+        return [i for i in self.ingresses if same_namespace(i.namespace, service.namespace) and service.name in i.services]
+
+    def backend_config(self, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return next((spec for ns, n, spec in self.backend_configs if n == name and same_namespace(ns, namespace)), None)
 
     def services_selecting(self, namespace: str | None, labels: Mapping[str, Any], *, traffic_only: bool = True) -> list[str]:
         """Services that select pods with `labels`; by default only those with a port that is not metrics only."""

@@ -14,10 +14,11 @@ import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
-from . import disruption_budget, grace_period, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals, spread
+from . import disruption_budget, grace_period, load_balancer, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals, spread
 
 REGISTRY: tuple[ModuleType, ...] = (
     prestop_sleep,
+    load_balancer,  # after prestop-sleep (it raises that sleep), before sidecars and mesh (they outlive it) and grace-period (it covers it)
     sidecars,
     mesh,
     grace_period,

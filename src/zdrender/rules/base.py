@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube import as_dict, as_list
 from ..settings import Settings
-from ..workload import StreamContext, Workload, escape
+from ..workload import Container, StreamContext, Workload, escape
 
 NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
 
@@ -33,6 +34,18 @@ class RuleContext:
         for it raises the grace period to cover the sleeps (the API rejects a native sleep longer than
         terminationGracePeriodSeconds); None when one does."""
         return None if self.sleeps_covered else workload.grace_period
+
+    def raise_sleep(self, container: Container, seconds: int) -> dict[str, Any] | None:
+        """An op making a native `sleep` or an `exec: [sleep, N]` preStop hook sleep `seconds`; None
+        for any other hook (a shell script that sleeps is the user's to change)."""
+        hook = container.prestop or {}
+        path = f"{container.pointer}/lifecycle/preStop"
+        if "seconds" in as_dict(hook.get("sleep")):
+            return self.set(f"{path}/sleep/seconds", seconds)
+        command = as_list(as_dict(hook.get("exec")).get("command"))
+        if len(command) >= 2 and str(command[0]).rsplit("/", 1)[-1] == "sleep":
+            return self.set(f"{path}/exec/command/1", str(seconds))
+        return None
 
     _planned: Any = field(default=None, init=False, repr=False)
     capped: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)  # (path, why) of values `set` capped

@@ -62,7 +62,7 @@ from typing import Any
 
 from ..finding import Finding
 from ..settings import Knob
-from ..workload import WORKLOAD_KINDS, Container, Workload, as_dict, as_list
+from ..workload import WORKLOAD_KINDS, Container, Workload, as_list
 from .app_drain import app_stop_seconds
 from .base import NATIVE_SLEEP, RuleContext
 
@@ -209,7 +209,7 @@ def _stagger(workload: Workload, sidecars: list[Container], ctx: RuleContext) ->
                 message += f"; below Kubernetes 1.30 the hook runs `sleep` from the image ({hint})"
             findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(need))], path=path))
         elif current is not None and current < need:
-            op = _raise_sleep(c, need, ctx)
+            op = ctx.raise_sleep(c, need)
             if op is not None:
                 findings.append(Finding(ID, "warning", f"{label}: preStop sleep raised from {current}s to {need}s ({reason}) so it outlives the app", ops=[op], path=op["path"]))
             else:
@@ -217,15 +217,3 @@ def _stagger(workload: Workload, sidecars: list[Container], ctx: RuleContext) ->
         elif current is None:
             findings.append(Finding(ID, "info", f"{label}: has its own preStop hook, left as is; it must keep the sidecar up for {need}s ({reason})", path=path))
     return findings
-
-
-def _raise_sleep(c: Container, seconds: int, ctx: RuleContext) -> dict[str, Any] | None:
-    """An op raising a native `sleep` or an `exec: [sleep, N]` hook; None for shell scripts."""
-    hook = c.prestop or {}
-    path = f"{c.pointer}/lifecycle/preStop"
-    if "seconds" in as_dict(hook.get("sleep")):
-        return ctx.set(f"{path}/sleep/seconds", seconds)
-    command = as_list(as_dict(hook.get("exec")).get("command"))
-    if len(command) >= 2 and str(command[0]).rsplit("/", 1)[-1] == "sleep":
-        return ctx.set(f"{path}/exec/command/1", str(seconds))
-    return None
