@@ -29,7 +29,7 @@ def test_text_has_one_line_per_finding_and_a_total():
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f'{rel(WEB)}:29: warning [prestop-sleep] shop/Deployment/web: container "web": ')
     assert lines[0].endswith("[fixable]")
-    assert lines[-1] == "zdrender: 1 warning in 2 files; 1 fixable (render with zdrender to apply)"
+    assert lines[-1] == "zdrender: 1 warning in 2 files; fixable: 1 finding in 1 workload (prestop-sleep 1), which render with zdrender applies"
     assert len(lines) == 2
     assert "\x1b[" not in result.stdout, "no colour when stdout is not a terminal"
 
@@ -149,7 +149,7 @@ def test_github_format():
     assert result.exit_code == 1
     assert result.stdout == (
         f'::warning file={rel(WEB)},line=29,title=zdrender prestop-sleep::shop/Deployment/web: container "web": '
-        "added a preStop sleep of 10s so it keeps serving while endpoints and load balancers drop the pod [fixable]\n"
+        "no preStop sleep, so it stops serving while endpoints and load balancers still send it requests; fix: preStop sleep 10s [fixable]\n"
     )
 
 

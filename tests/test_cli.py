@@ -54,7 +54,7 @@ def test_render_patches_and_summarises_on_stderr():
     proc = run()
     assert proc.returncode == 0
     assert b"sleep:\n                seconds: 10\n" in proc.stdout.replace(b"              preStop:\n", b"")
-    assert "patched 1 workload" in proc.stderr.decode()
+    assert "fixed 1 finding in 1 workload (prestop-sleep 1)" in proc.stderr.decode()
     assert run("--quiet").stderr == b""
 
 

@@ -11,6 +11,7 @@ from zdrender import report
 from zdrender.cli import app
 from zdrender.finding import Finding
 
+from conftest import ROOT
 from lint_support import WEB, only
 
 BASE = only("prestop-sleep", "grace-period")
@@ -66,7 +67,7 @@ def test_text_report_says_fixed(tmp_path):
     lines = target.read_text().splitlines()
     assert lines[0].startswith("stdin:29: warning [prestop-sleep] shop/Deployment/web (web/templates/deployment.yaml): container")
     assert lines[0].endswith("[fixed]")
-    assert lines[-1] == "zdrender: 1 warning in 1 file; 1 fixed"
+    assert lines[-1] == "zdrender: 1 warning in 1 file; fixed 1 finding in 1 workload (prestop-sleep 1)"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_unwritable_report_fails_closed(tmp_path):
 def test_stderr_summary_and_quiet():
     loud = render(BASE)
     assert loud.exit_code == 0
-    assert loud.stderr == "zdrender: patched 1 workload (prestop-sleep 1)\n"
+    assert loud.stderr == "zdrender: fixed 1 finding in 1 workload (prestop-sleep 1)\n"
     assert render([*BASE, "--quiet"]).stderr == ""
     verbose = render([*BASE, "--verbose"]).stderr.splitlines()
     assert verbose[0].startswith('zdrender: fixed: shop/Deployment/web [prestop-sleep]: container "web"')
@@ -117,7 +118,7 @@ def test_summary_shows_unfixed_warnings_and_hides_info():
     ]
     assert report.summary_lines(findings) == [
         "zdrender: warning: Deployment/a [r]: needs a person",
-        "zdrender: patched 1 workload (r 1)",
+        "zdrender: fixed 1 finding in 1 workload (r 1)",
     ]
 
 
@@ -146,3 +147,17 @@ def test_names_with_line_breaks_stay_on_their_line_in_every_line_format():
         out = report.format_findings(fmt, [finding], mode="check")
         assert len(out.splitlines()) == len(out.split("\n")) - 1, fmt
         assert "we\\nb\\u2028x\\u0085y" in out
+
+
+def test_check_and_render_count_fixes_in_the_same_words():
+    """Issue 12: the render summary and `check` say the same thing about the same input."""
+    from zdrender import pipeline
+
+    from helpers import make_settings
+
+    text = (ROOT / "examples" / "rendered.yaml").read_text(encoding="utf-8")
+    findings = pipeline.run(text, make_settings([])).findings
+    fixes = report.fix_count(findings)
+    assert fixes.startswith("6 findings in 2 workloads (prestop-sleep 2, ")
+    assert f"zdrender: fixed {fixes}" in report.summary_lines(findings)
+    assert f"; fixable: {fixes}, which render with zdrender applies" in report.totals_line(findings, files=1, mode="check")

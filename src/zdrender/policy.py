@@ -126,6 +126,24 @@ def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: An
         return emit.flow(expected)
 
 
+# Images known to ship no `sleep` binary: an `exec: [sleep, N]` preStop hook fails at once there (the
+# kubelet records FailedPreStopHook and sends SIGTERM without waiting), so below Kubernetes 1.30, which
+# has no native sleep action, no sleep can be added to them. Distroless and Chainguard's static images
+# have no shell or coreutils; cloud-sql-proxy's and alloydb-auth-proxy's default tags are distroless
+# (their -alpine, -bullseye and -bookworm tags have a shell).
+_NO_SLEEP_IMAGES = re.compile(
+    r"(^|/)distroless/"
+    r"|[:-]distroless($|[-@.])"
+    r"|^cgr\.dev/chainguard/(?!.*:[^@]*-dev($|@))"
+    r"|(cloud-sql-proxy|gce-proxy|alloydb-auth-proxy)(:(?![^@]*-(alpine|bullseye|bookworm|buster))[^@]*)?(@|$)"
+)
+
+
+def ships_no_sleep(image: str) -> bool:
+    """Whether `image` is one known to have no `sleep` binary (see _NO_SLEEP_IMAGES)."""
+    return _NO_SLEEP_IMAGES.search(image) is not None
+
+
 # Ports that only serve scrapes, by name: a failed scrape is retried at the next interval and drops no
 # user's request, so a workload reached only on them is not serving (kube-state-metrics' `http-metrics`,
 # `metrics`, `prometheus`, `prom-metrics`, `monitoring`, `telemetry`).

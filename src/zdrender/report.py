@@ -40,13 +40,22 @@ def summary_lines(findings: Iterable[Finding], *, verbose: bool = False) -> list
         if verbose or (not f.fixed and SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER["warning"]):
             label = "fixed" if f.fixed else f.severity
             lines.append(one_line(f"zdrender: {label}: {f.ref} [{f.rule}]: {f.message}"))
-    fixed = [f for f in findings if f.fixed]
-    if fixed:
-        workloads = len({(f.document, f.kind, f.name) for f in fixed})
-        per_rule = Counter(f.rule for f in fixed)
-        rules = ", ".join(f"{rule} {count}" for rule, count in per_rule.items())
-        lines.append(f"zdrender: patched {workloads} workload{'s' if workloads != 1 else ''} ({rules})")
+    fixes = fix_count(findings)
+    if fixes:
+        lines.append(f"zdrender: fixed {fixes}")
     return lines
+
+
+def fix_count(findings: Iterable[Finding]) -> str:
+    """`6 findings in 2 workloads (prestop-sleep 2, rollout 1, ...)`: the findings that carry a fix, in the
+    same words after a render ("fixed ...") and in a check ("... fixable"); "" when there are none."""
+    fixed = [f for f in findings if f.fixed]
+    if not fixed:
+        return ""
+    workloads = len({(f.file, f.document, f.kind, f.name) for f in fixed})
+    per_rule = Counter(f.rule for f in fixed)
+    rules = ", ".join(f"{rule} {count}" for rule, count in per_rule.items())
+    return f"{len(fixed)} finding{'s' if len(fixed) != 1 else ''} in {workloads} workload{'s' if workloads != 1 else ''} ({rules})"
 
 
 def counts(findings: Iterable[Finding]) -> dict[str, int]:
@@ -91,14 +100,16 @@ def finding_line(finding: Finding, *, mode: str = "render", markup: bool = False
 
 
 def totals_line(findings: Iterable[Finding], *, files: int, mode: str = "render") -> str:
+    findings = list(findings)
     totals = counts(findings)
     found = [f"{totals[s]} {s}{'s' if totals[s] != 1 and s != 'info' else ''}" for s in ("error", "warning", "info") if totals[s]]
     in_files = f"in {files} file{'s' if files != 1 else ''}"
     if not found:
         return f"zdrender: no findings {in_files}"
     line = f"zdrender: {', '.join(found)} {in_files}"
-    if totals["fixable"]:
-        line += f"; {totals['fixable']} fixed" if mode == "render" else f"; {totals['fixable']} fixable (render with zdrender to apply)"
+    fixes = fix_count(findings)
+    if fixes:
+        line += f"; fixed {fixes}" if mode == "render" else f"; fixable: {fixes}, which render with zdrender applies"
     return line
 
 

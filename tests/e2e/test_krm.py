@@ -251,7 +251,7 @@ def test_kpt_list_patches_the_deployment_and_keeps_everything_else():
 def test_kpt_list_results_name_resource_field_and_file():
     (result,) = results(render(KPT_LIST))
     assert result["severity"] == "warning"
-    assert result["message"].startswith('[prestop-sleep] container "app": added a preStop sleep of 5s')
+    assert result["message"].startswith('[prestop-sleep] container "app": no preStop sleep, so it stops serving')
     assert result["resourceRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
     assert result["field"] == {"path": "spec.template.spec.containers[0].lifecycle.preStop"}
     assert result["file"] == {"path": "app.yaml", "index": 0}

@@ -10,3 +10,28 @@ from zdrender.kube import go_duration_seconds
 @pytest.mark.parametrize("text, seconds", [("30s", 30), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600), ("soon", None), ("", None), ("30", None)])
 def test_go_durations(text, seconds):
     assert go_duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("image", "none"),
+    [
+        ("gcr.io/distroless/static-debian12:nonroot", True),
+        ("gcr.io/distroless/java17@sha256:abc", True),
+        ("docker.io/istio/proxyv2:1.22.0-distroless", True),
+        ("cgr.dev/chainguard/nginx:latest", True),
+        ("cgr.dev/chainguard/nginx:latest-dev", False),
+        ("gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", True),
+        ("gcr.io/cloud-sql-connectors/cloud-sql-proxy", True),
+        ("gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0-alpine", False),
+        ("gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0-bookworm", False),
+        ("gcr.io/cloudsql-docker/gce-proxy:1.33.2", True),
+        ("gcr.io/cloudsql-docker/gce-proxy:1.33.2-buster", False),
+        ("gcr.io/alloydb-connectors/alloydb-auth-proxy:1.10.0", True),
+        ("nginx:1.27", False),
+        ("example/distroless-looking-name:1", False),
+    ],
+)
+def test_images_known_to_ship_no_sleep(image, none):
+    from zdrender.policy import ships_no_sleep
+
+    assert ships_no_sleep(image) is none

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube import as_dict, as_list
+from ..policy import ships_no_sleep
 from ..settings import Settings
 from ..workload import Container, StreamContext, Workload, escape
 
@@ -34,6 +35,14 @@ class RuleContext:
         for it raises the grace period to cover the sleeps (the API rejects a native sleep longer than
         terminationGracePeriodSeconds); None when one does."""
         return None if self.sleeps_covered else workload.grace_period
+
+    def no_sleep_reason(self, container: Container) -> str | None:
+        """Why no preStop sleep can be added to `container` on the target cluster, or None when one can:
+        below 1.30 the hook runs `sleep` from the image, which some images do not have."""
+        if self.at_least(*NATIVE_SLEEP) or not ships_no_sleep(container.image):
+            return None
+        major, minor = self.settings.kube_version
+        return f'Kubernetes {major}.{minor} has no native sleep action and its image "{container.image}" ships no `sleep` binary, so an exec sleep would fail at once'
 
     def raise_sleep(self, container: Container, seconds: int) -> dict[str, Any] | None:
         """An op making a native `sleep` or an `exec: [sleep, N]` preStop hook sleep `seconds`; None

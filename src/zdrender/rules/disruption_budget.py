@@ -101,7 +101,7 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     name = budget_name(workload.name)
     # Later workloads see it: a pod under two PDBs cannot be evicted at all, so none gets a second one.
     ctx.stream.add_pdb(workload.namespace, selector, name)
-    message = f"added PodDisruptionBudget {name} (maxUnavailable 1) after it: {workload.replicas} replicas and no PDB selects them, so a node drain could evict them all at once"
+    message = f"{workload.replicas} replicas and no PodDisruptionBudget selects them, so a node drain could evict them all at once; fix: PodDisruptionBudget {name} (maxUnavailable 1) after it"
     return [Finding(ID, "warning", message, path=f"{workload.pointer}/spec/selector", new_object=pdb(workload, name, selector))]
 
 

@@ -251,6 +251,9 @@ def _sleep_finding(c: Container, target: int, takes: str, note: str, ctx: RuleCo
     path = f"{c.pointer}/lifecycle/preStop"
     label = f'container "{c.name}"'
     if c.prestop is None:
+        reason = ctx.no_sleep_reason(c)
+        if reason is not None:
+            return [Finding(ID, "warning", f"{label}: no preStop sleep to cover {takes}; none added: {reason}; target Kubernetes 1.30+ (--kube-version)", path=path)]
         message = f"{label}: no preStop sleep to cover {takes}; fix: sleep {target}s{note}"
         return [Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(target))], path=path)]
     current = c.prestop_sleep

@@ -137,8 +137,8 @@ def _istio(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleCon
     if have is not None and have >= seconds:
         return []
     value = yaml_annotation_with(text, config, "terminationDrainDuration", f"{seconds}s")
-    was = f"raised from {drain}" if drain is not None else "set"
-    message = f"Istio proxy: terminationDrainDuration {was} to {seconds}s ({reason}) in {ISTIO_CONFIG}, so the proxy outlives the app's drain"
+    was = f"is {drain}" if drain is not None else "is unset (Istio's default is 5s)"
+    message = f"Istio proxy: terminationDrainDuration {was}, so the proxy stops before the app has drained ({reason}); fix: terminationDrainDuration {seconds}s in {ISTIO_CONFIG}"
     return [Finding(ID, "warning", message, ops=[ctx.set(path, value)], path=path)]
 
 
@@ -149,6 +149,6 @@ def _linkerd(annotations: dict, seconds: int, reason: str, path: str, ctx: RuleC
         return [Finding(ID, "warning", f"{LINKERD_WAIT} is {current!r}, not a whole number of seconds; left as is", path=path)]
     if have is not None and have >= seconds:
         return []
-    was = f"raised from {current}" if current is not None else "set"
-    message = f"Linkerd proxy: {LINKERD_WAIT} {was} to {seconds} ({reason}), so the proxy outlives the app's drain"
+    was = f"is {current}" if current is not None else "is unset (Linkerd's default is 0)"
+    message = f"Linkerd proxy: {LINKERD_WAIT} {was}, so the proxy stops before the app has drained ({reason}); fix: {LINKERD_WAIT} {seconds}"
     return [Finding(ID, "warning", message, ops=[ctx.set(path, str(seconds))], path=path)]

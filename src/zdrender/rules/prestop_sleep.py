@@ -4,7 +4,10 @@ Deleting a pod is asynchronous: the kubelet sends SIGTERM while endpoints, kube-
 controllers and cloud load balancers still route traffic to it. A short sleep before SIGTERM keeps
 the app serving until they have caught up ("don't stop receiving connections: start draining them").
 Kubernetes >= 1.30 has a native `sleep` action; below it the hook runs `sleep` from the image, which
-distroless and scratch images do not have.
+distroless and scratch images do not have: there the exec hook would fail at once (the kubelet records
+FailedPreStopHook and sends SIGTERM without waiting), so for images known to ship no `sleep`
+(distroless, Chainguard static, cloud-sql-proxy's and alloydb-auth-proxy's default tags) no hook is
+added and a warning says why.
 
 Measured on a real node (docs/proof.md): a 2-replica rolling update dropped 106 of 2,000 requests
 without the sleep, 0 with it. A Recreate Deployment keeps the sleep: its rollout outage (every old pod
@@ -105,13 +108,19 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
         if container.prestop is not None:
             continue
         path = f"{container.pointer}/lifecycle/preStop"
+        problem = f'container "{container.name}": no preStop sleep, so it stops serving while endpoints and load balancers still send it requests'
+        reason = ctx.no_sleep_reason(container)
+        if reason is not None:
+            message = f"{problem}; none added: {reason}; target Kubernetes 1.30+ (--kube-version) or use an image variant with a shell (e.g. a -alpine tag)"
+            findings.append(Finding(ID, "warning", message, path=path))
+            continue
         if ctx.at_least(*NATIVE_SLEEP):
-            message = f'container "{container.name}": added a preStop sleep of {seconds}s{capped} so it keeps serving while endpoints and load balancers drop the pod'
+            message = f"{problem}; fix: preStop sleep {seconds}s{capped}"
         else:
             major, minor = ctx.settings.kube_version
             message = (
-                f'container "{container.name}": added a preStop `sleep {seconds}` command{capped}; Kubernetes {major}.{minor} has no native '
-                "sleep action, so the image must ship a sleep binary (distroless images do not): target 1.30+ with --kube-version"
+                f"{problem}; fix: preStop exec `sleep {seconds}`{capped} (Kubernetes {major}.{minor} has no native sleep action, "
+                "so the image must ship a sleep binary: target 1.30+ with --kube-version)"
             )
         findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(seconds))], path=path))
     return findings

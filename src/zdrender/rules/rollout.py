@@ -212,7 +212,7 @@ def plan_api_version(workload: Workload, ctx: RuleContext) -> list[Finding]:
     recreate = as_dict(spec.get("strategy")).get("type") == "Recreate"
     changed = [text for path, text in LEGACY_DEFAULTS.get((old, kind), ()) if not _set_in(spec, path) and not (recreate and path.startswith("strategy/rollingUpdate/"))]
     notes.append("defaults that change: " + ", ".join(changed) if changed else "no defaults change")
-    message = f"moved from {old} (not served since Kubernetes 1.16) to apps/v1; " + "; ".join(notes)
+    message = f"{kind} is on {old}, which Kubernetes has not served since 1.16, so the API refuses it; fix: apps/v1; " + "; ".join(notes)
     return [Finding(ID, "warning", message, ops=ops, path=f"{base}/apiVersion")]
 
 
@@ -253,33 +253,39 @@ def plan_replicated(workload: Workload, ctx: RuleContext) -> list[Finding]:
     hpa = workload.hpa_min_replicas is not None
     replicas = f"{n} replica{'s' if n != 1 else ''}" + (" (the HPA's minReplicas)" if hpa else "")
     new_surge, new_unavailable = surge, unavailable
-    reasons = []
+    reasons: list[str] = []  # what is wrong
+    fixes: list[str] = []  # the values that fix it
     if surge.pods(n, True) > cap_pods or (hpa and surge.percent and surge.number > cap):
         new_surge = Amount(cap, True) if surge.percent else Amount(cap_pods, False)
         reasons.append(
-            f"maxSurge {surge} -> {new_surge} ({_pods(surge.pods(n, True))} -> {_pods(new_surge.pods(n, True))} at {replicas}): "
-            f"capped at {cap}% so a rollout does not need that much spare capacity" + (" at any count the HPA scales to" if hpa and surge.percent else "")
+            f"maxSurge {surge} ({_pods(surge.pods(n, True))} at {replicas}) needs more than {cap}% spare capacity for a rollout" + (" at counts the HPA scales to" if hpa and surge.percent else "")
         )
+        fixes.append(f"maxSurge {new_surge} ({_pods(new_surge.pods(n, True))})")
     single = n == 1 and workload.serving
     warm = ctx.settings["keep-warm"]
     if single or warm:
         warm_changes = []
         if new_surge.pods(n, True) < 1:
             new_surge = Amount(cap, True) if surge.percent else Amount(1, False)
-            warm_changes.append(f"maxSurge {surge} -> {new_surge} (0 pods -> {_pods(new_surge.pods(n, True))})")
+            warm_changes.append(f"maxSurge {surge} (0 pods)")
+            fixes.append(f"maxSurge {new_surge} ({_pods(new_surge.pods(n, True))})")
         # keep-warm holds at any replica count the HPA may pick; otherwise judge the count we know
         if unavailable.pods(n, False) > 0 or (warm and hpa and unavailable.number > 0):
             new_unavailable = Amount(0, fields.explicit_percent("maxUnavailable"))
             scaled = _pods(unavailable.pods(n, False)) + (", more as the HPA scales up" if hpa and unavailable.percent else "")
-            warm_changes.append(f"maxUnavailable {unavailable} ({scaled}) -> {new_unavailable}")
+            warm_changes.append(f"maxUnavailable {unavailable} ({scaled})")
+            fixes.append(f"maxUnavailable {new_unavailable}")
         if warm_changes:
-            why = f"at {replicas} the new pod must be ready before the only old one stops" if single else "keep-warm: no pod stops before its replacement is ready"
+            if single:
+                why = f"at {replicas} the only old pod stops before the new one is ready, an outage on every rollout"
+            else:
+                why = "a pod may stop before its replacement is ready (keep-warm asks for none to)"
             reasons.append(", ".join(warm_changes) + ": " + why)
     findings = []
     changes = {key: new.value for key, old, new in (("maxSurge", surge, new_surge), ("maxUnavailable", unavailable, new_unavailable)) if new != old}
     ops = fields.ops(ctx, changes) if changes else []
     if ops:
-        findings.append(Finding(ID, "warning", "; ".join(reasons), ops=ops, path=fields.pointer))
+        findings.append(Finding(ID, "warning", "; ".join(reasons) + "; fix: " + ", ".join(fixes), ops=ops, path=fields.pointer))
     down = new_unavailable.pods(n, False)
     if n >= 2 and down >= n:
         message = f"maxUnavailable {new_unavailable} lets all {n} pods be down at once during a rollout; keep it below the replica count"
@@ -329,7 +335,11 @@ def plan_daemonset(workload: Workload, ctx: RuleContext) -> list[Finding]:
         )
         return [Finding(ID, "info", message, path=fields.pointer)]
     old = {"maxSurge": surge, "maxUnavailable": unavailable}
-    message = ", ".join(f"{key} {old[key]} -> {value}" for key, value in changes.items()) + ": each node starts the new pod before stopping the old one, so it is never without one"
+    message = (
+        ", ".join(f"{key} {old[key]}" for key in changes)
+        + ": each node stops its old pod before the new one starts, so it serves nothing meanwhile; fix: "
+        + ", ".join(f"{key} {value}" for key, value in changes.items())
+    )
     return [Finding(ID, "warning", message, ops=fields.ops(ctx, changes), path=fields.pointer)]
 
 
@@ -338,7 +348,7 @@ def plan_min_ready(workload: Workload, ctx: RuleContext) -> list[Finding]:
     if seconds <= 0 or workload.kind not in ("Deployment", "Rollout", "DaemonSet") or "minReadySeconds" in workload.spec:
         return []
     path = f"{workload.pointer}/spec/minReadySeconds"
-    message = f"minReadySeconds set to {seconds}: a new pod must stay ready that long before the rollout counts it and moves on"
+    message = f"no minReadySeconds, so a rollout moves on as soon as a new pod is ready once; fix: minReadySeconds {seconds} (the min-ready-seconds setting)"
     return [Finding(ID, "info", message, ops=[ctx.set(path, seconds)], path=path)]
 
 

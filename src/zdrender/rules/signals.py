@@ -155,7 +155,10 @@ def _stop_signals(workload: Workload, containers: list[Container], ctx: RuleCont
             note = "; spec.os.name set to linux, which Kubernetes requires for a stop signal"
         else:
             note = ""
-        message = f'container "{c.name}": lifecycle.stopSignal set to {signal} (stop-signals maps {pattern} to it), so it drains instead of stopping at once{note}'
+        message = (
+            f'container "{c.name}": the kubelet stops it with SIGTERM, on which it stops at once instead of draining '
+            f"(stop-signals maps {pattern} to {signal}); fix: lifecycle.stopSignal {signal}{note}"
+        )
         findings.append(Finding(ID, "warning", message, ops=ops, path=path))
     return findings
 

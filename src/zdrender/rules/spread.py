@@ -105,17 +105,18 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
         return [Finding(ID, "info", message, path=f"{workload.pointer}/spec/selector")]
     selector = copy_data(selector)  # the op's own value, not the document's mapping
     replicas = f"{workload.replicas} replicas" + (" (the HPA's minReplicas)" if workload.hpa is not None else "")
-    why = f"nothing kept its {replicas} off a single node, and with all of them on one node a node drain or failure takes them all down at once (this changes the pod template: the pods roll once)"
+    why = f"nothing keeps its {replicas} off a single node, so one node drain or failure can take them all down at once"
+    rolls = " (a pod template change: the pods roll once)"
     if ctx.settings["spread-mode"] == "topology-spread":
         constraint: dict[str, Any] = {"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector}
         if workload.kind == "Deployment" and ctx.at_least(*MATCH_LABEL_KEYS) and TEMPLATE_HASH not in _keys(selector):
             constraint["matchLabelKeys"] = [TEMPLATE_HASH]
         path = f"{workload.pod_spec_pointer}/topologySpreadConstraints"
-        message = f"added a topology spread constraint on {HOSTNAME} (maxSkew 1, ScheduleAnyway): {why}"
+        message = f"{why}; fix: a topology spread constraint on {HOSTNAME} (maxSkew 1, ScheduleAnyway){rolls}"
         return [Finding(ID, "warning", message, ops=[ctx.set(path, [constraint])], path=path)]
     term = {"weight": 100, "podAffinityTerm": {"labelSelector": selector, "topologyKey": HOSTNAME}}
     path = f"{workload.pod_spec_pointer}/affinity/podAntiAffinity"
-    message = f"added a preferred pod anti-affinity on {HOSTNAME} (weight 100): {why}"
+    message = f"{why}; fix: a preferred pod anti-affinity on {HOSTNAME} (weight 100){rolls}"
     return [Finding(ID, "warning", message, ops=[ctx.set(path, {"preferredDuringSchedulingIgnoredDuringExecution": [term]})], path=path)]
 
 
