@@ -169,11 +169,14 @@ def _namespace(meta: Mapping[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class ServiceDetail:
-    """A Service as the load balancers in front of it read it (cloud.py)."""
+    """A Service of the stream: which pods it selects, whether it carries traffic (a port that is not
+    metrics only, or none: a headless Service for pod DNS reaches every port), and what the load
+    balancers in front of it read (cloud.py)."""
 
     namespace: str | None
     name: str
     selector: dict[str, Any]
+    traffic: bool
     type: str  # ClusterIP unless set
     annotations: dict[str, Any]
     load_balancer_class: str | None
@@ -184,10 +187,12 @@ class ServiceDetail:
     def of(cls, obj: Mapping[str, Any]) -> ServiceDetail:
         meta, spec = as_dict(obj.get("metadata")), as_dict(obj.get("spec"))
         lb_class, port = spec.get("loadBalancerClass"), spec.get("healthCheckNodePort")
+        ports = as_list(spec.get("ports"))
         return cls(
             namespace=_namespace(meta),
             name=_name(meta),
             selector={str(k): v for k, v in as_dict(spec.get("selector")).items()},
+            traffic=not ports or not all(metrics_port(p) for p in ports),
             type=str(spec.get("type") or "ClusterIP"),
             annotations=_annotations(meta),
             load_balancer_class=str(lb_class) if lb_class is not None else None,
@@ -229,12 +234,11 @@ class IngressDetail:
 class StreamContext:
     """What rules may know about the rest of the stream."""
 
-    services: list[tuple[str | None, dict[str, Any], str, bool]] = field(default_factory=list)  # (namespace, selector, name, carries traffic)
+    services: list[ServiceDetail] = field(default_factory=list)  # ExternalName ones get no endpoints: left out
     hpas: list[Autoscaler] = field(default_factory=list)
     pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
-    # What the load-balancer rule reads (cloud.py): Services in full, Ingresses, IngressClasses
+    # What the load-balancer rule reads besides Services (cloud.py): Ingresses, IngressClasses
     # (name, controller, is the default), GKE BackendConfigs (namespace, name, spec), Namespace labels.
-    service_details: list[ServiceDetail] = field(default_factory=list)
     ingresses: list[IngressDetail] = field(default_factory=list)
     ingress_classes: list[tuple[str, str, bool]] = field(default_factory=list)
     backend_configs: list[tuple[str | None, str, dict[str, Any]]] = field(default_factory=list)
@@ -247,13 +251,9 @@ class StreamContext:
         namespace = meta.get("namespace")
         spec = as_dict(obj.get("spec"))
         if kind == "Service":
-            if spec.get("type") == "ExternalName":
-                return  # the endpoint controllers give it no endpoints, selector or not
-            selector = {str(k): v for k, v in as_dict(spec.get("selector")).items()}
-            ports = as_list(spec.get("ports"))
-            # No ports (a headless Service for pod DNS) reaches every port; otherwise one must not be metrics only.
-            traffic = not ports or not all(metrics_port(p) for p in ports)
-            self.services.append((namespace, selector, str(meta.get("name", "")), traffic))
+            service = ServiceDetail.of(obj)
+            if service.type != "ExternalName":  # the endpoint controllers give it no endpoints, selector or not
+                self.services.append(service)
         elif kind == "HorizontalPodAutoscaler":
             target = as_dict(spec.get("scaleTargetRef"))
             minimum = spec.get("minReplicas")
@@ -266,11 +266,7 @@ class StreamContext:
         """Record what tells which cloud load balancer fronts a workload (the load-balancer rule)."""
         kind = obj.get("kind")
         meta = as_dict(obj.get("metadata"))
-        if kind == "Service":
-            detail = ServiceDetail.of(obj)
-            if detail.type != "ExternalName":
-                self.service_details.append(detail)
-        elif kind == "Ingress":
+        if kind == "Ingress":
             self.ingresses.append(IngressDetail.of(obj))
         elif kind == "IngressClass":
             default = str(_annotations(meta).get("ingressclass.kubernetes.io/is-default-class", "")).strip().lower() == "true"
@@ -281,7 +277,7 @@ class StreamContext:
             self.namespace_labels[_name(meta)] = as_dict(meta.get("labels"))
 
     def service_details_selecting(self, namespace: str | None, labels: Mapping[str, Any]) -> list[ServiceDetail]:
-        return [s for s in self.service_details if s.selector and same_namespace(s.namespace, namespace) and selector_matches({"matchLabels": s.selector}, labels)]
+        return [s for s in self.services if s.selector and same_namespace(s.namespace, namespace) and selector_matches({"matchLabels": s.selector}, labels)]
 
     def ingresses_routing_to(self, service: ServiceDetail) -> list[IngressDetail]:
         return [i for i in self.ingresses if same_namespace(i.namespace, service.namespace) and service.name in i.services]
@@ -291,11 +287,7 @@ class StreamContext:
 
     def services_selecting(self, namespace: str | None, labels: Mapping[str, Any], *, traffic_only: bool = True) -> list[str]:
         """Services that select pods with `labels`; by default only those with a port that is not metrics only."""
-        return [
-            name
-            for ns, selector, name, traffic in self.services
-            if selector and (traffic or not traffic_only) and same_namespace(ns, namespace) and selector_matches({"matchLabels": selector}, labels)
-        ]
+        return [s.name for s in self.service_details_selecting(namespace, labels) if s.traffic or not traffic_only]
 
     def hpa_targeting(self, namespace: str | None, kind: str, name: str) -> Autoscaler | None:
         for hpa in self.hpas:
@@ -462,7 +454,7 @@ class Workload:
             return True
         if not any(not metrics_port(p) for c in self.containers for p in c.ports):
             return False
-        return self.assume_serving or not any(selector for _, selector, _, _ in self.stream.services)
+        return self.assume_serving or not any(s.selector for s in self.stream.services)
 
     @property
     def hpa(self) -> Autoscaler | None:
