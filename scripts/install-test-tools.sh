@@ -5,8 +5,9 @@
 #   kustomize  sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
 #   k8syaml    tests/tools/k8syaml: YAML read as Kubernetes reads it (sigs.k8s.io/yaml), the tests' oracle
 # They are built from source with `go install` through the Go module proxy.
-# Everything (binaries, module cache, build cache) lives under the git-ignored
-# .tools/ folder, so a second run (or CI on the same machine) skips the builds.
+# The binaries live in the git-ignored .tools/bin; Go's module and build caches (~2.5 GB)
+# live outside the clone, with the node's builds, in ${ZDRENDER_CACHE:-~/.cache/zdrender}/go,
+# so a second run (or CI, or another clone on the same machine) skips the downloads and builds.
 # kubectl and kpt are expected on PATH already; they are only checked.
 #
 # Usage: scripts/install-test-tools.sh [--force]   (--force rebuilds everything)
@@ -30,10 +31,11 @@ KUSTOMIZE_VERSION="v5.8.2"
 HELM3_K8S_MAJOR="1"
 HELM3_K8S_MINOR="37"
 
-mkdir -p "${BIN_DIR}" "${TOOLS_DIR}/go" "${TOOLS_DIR}/tmp"
-export GOPATH="${TOOLS_DIR}/go"
-export GOMODCACHE="${TOOLS_DIR}/go/pkg/mod"
-export GOCACHE="${TOOLS_DIR}/go/cache"
+GO_CACHE_DIR="${ZDRENDER_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/zdrender}/go"
+mkdir -p "${BIN_DIR}" "${GO_CACHE_DIR}" "${TOOLS_DIR}/tmp"
+export GOPATH="${GO_CACHE_DIR}"
+export GOMODCACHE="${GO_CACHE_DIR}/pkg/mod"
+export GOCACHE="${GO_CACHE_DIR}/cache"
 # Build with the machine's own Go; never fetch another toolchain behind our back.
 export GOTOOLCHAIN=local
 # Static binaries, as the upstream release builds are.
