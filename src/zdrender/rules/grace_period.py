@@ -70,9 +70,12 @@ from ..workload import WORKLOAD_KINDS
 from .base import RuleContext, Workload
 
 ID = "grace-period"
-SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget."
+SUMMARY = "Raise terminationGracePeriodSeconds to cover the longest preStop sleep plus the drain budget, then native sidecars' shutdown."
 KINDS = WORKLOAD_KINDS
-REMEDIATION = "Set `terminationGracePeriodSeconds` to at least the longest preStop sleep plus the app's drain."
+REMEDIATION = (
+    "Set `terminationGracePeriodSeconds` to at least the longest preStop sleep plus the app's drain, plus a few seconds for each native sidecar, "
+    "which Kubernetes stops one after the other once the main containers are gone."
+)
 COVERS_SLEEPS = True  # it raises the grace period over every preStop sleep: rules before it need not cap theirs
 KNOBS = (
     Knob(
