@@ -44,7 +44,7 @@ LEGEND = (
     ("prestop", "preStop sleep"),
     ("unknown", "preStop of unknown length"),
     ("drain", "SIGTERM, then drain"),
-    ("running", "native sidecar waiting for its turn"),
+    ("running", "running (native sidecar)"),
     ("risk", "dropped-request risk"),
 )
 
