@@ -43,3 +43,17 @@ spec:
       containers:
         - name: web
           image: example/web:1"""
+
+
+def workload_views(text: str) -> list:
+    """The workload views of a stream as the rules see them (its Services, HPAs and PDBs in context)."""
+    import yaml
+
+    from zdrender.workload import StreamContext, context_objects, workloads_in
+
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    stream = StreamContext()
+    for doc in docs:
+        for obj in context_objects(doc):
+            stream.add(obj)
+    return [w for doc in docs for w in workloads_in(doc, stream)]

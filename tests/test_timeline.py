@@ -181,17 +181,30 @@ def test_a_log_shipper_is_no_request_risk():
 
 
 def test_native_sidecars_stop_after_the_apps_in_reverse_order():
+    """The kubelet runs every preStop hook from the deletion, native sidecars' too, and holds a native
+    sidecar's SIGTERM until the regular containers and the native sidecars defined after it are gone
+    (killContainer: preStop, then terminationOrdering.waitForTurn, then stop)."""
     first = cloudsql_proxy(restartPolicy="Always")
     second = container("envoy", port=None, restartPolicy="Always", prestop=sleep(5)) | {"image": "envoyproxy/envoy:v1.30"}
     term = model.terminate(deployment(container(prestop=sleep(10)), init=(first, second), grace=60), drain=20)
     lives = {life.name: life for life in term.lives}
     assert lives["envoy"].role == "native sidecar"
-    assert (lives["envoy"].prestop_start, lives["envoy"].sigterm, lives["envoy"].exit) == (30, 35, 35)
-    assert (lives["cloud-sql-proxy"].prestop_start, lives["cloud-sql-proxy"].sigterm) == (35, 35)
-    assert term.risks == [] and term.end == 35
-    tight = model.terminate(deployment(container(prestop=sleep(10)), init=(second,), grace=32), drain=20)
-    assert tight.lives[1].exit == 32 and tight.lives[1].killed
-    assert any("envoy: SIGKILL at 32s" in note for note in tight.notes)
+    # envoy's 5s sleep ran from 0; it waits for the app (gone at 10 + 20) before SIGTERM
+    assert (lives["envoy"].prestop_end, lives["envoy"].sigterm, lives["envoy"].exit) == (5, 30, 30)
+    assert (lives["cloud-sql-proxy"].prestop_end, lives["cloud-sql-proxy"].sigterm) == (0, 30)
+    assert term.risks == [] and term.end == 30
+
+
+def test_a_native_sidecars_own_sleep_and_drain_delay_the_ones_before_it():
+    first = cloudsql_proxy(restartPolicy="Always", args=["--max-sigterm-delay=10s"])
+    second = container("envoy", port=None, restartPolicy="Always", prestop=sleep(40)) | {"image": "envoyproxy/envoy:v1.30"}
+    term = model.terminate(deployment(container(prestop=sleep(10)), init=(first, second), grace=60), drain=20)
+    lives = {life.name: life for life in term.lives}
+    assert (lives["envoy"].sigterm, lives["envoy"].exit) == (40, 40)  # its sleep outlasts the app's 30s
+    assert (lives["cloud-sql-proxy"].sigterm, lives["cloud-sql-proxy"].exit) == (40, 50)  # then its own 10s drain
+    tight = model.terminate(deployment(container(prestop=sleep(10)), init=(first,), grace=35), drain=20)
+    assert tight.lives[1].exit == 35 and tight.lives[1].killed
+    assert any("cloud-sql-proxy: SIGKILL at 35s ends it 5s before it is done" in note for note in tight.notes)
 
 
 def test_injected_mesh_proxies_are_noted():

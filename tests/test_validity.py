@@ -1,4 +1,4 @@
-"""What the sidecars, mesh, signals, disruption-budget and load-balancer rules write validates against the target
+"""What the sidecars, mesh, grace-period, signals, disruption-budget and load-balancer rules write validates against the target
 version's schema (their fixtures and the interplay cases), and the corpus with every opt-in keeps the
 engine's guarantees. Each rule's own behaviour is tested in tests/rules/test_<rule>.py."""
 
@@ -11,7 +11,7 @@ from zdrender import stream, yamldoc
 from conftest import FIXTURES, fixture_args, require_module
 from helpers import make_settings, render
 
-RULE_DIRS = ("sidecars", "mesh", "signals", "disruption-budget", "spread", "load-balancer")
+RULE_DIRS = ("sidecars", "mesh", "grace-period", "signals", "disruption-budget", "spread", "load-balancer")
 
 
 CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).rglob("*.yaml")) + sorted((FIXTURES / "interplay").glob("*.yaml"))

@@ -184,6 +184,7 @@ def signal_name(value: str, pattern: str) -> str:
 # -- mesh injection at admission ---------------------------------------------------------------------
 # Proxies injected at admission are not in the manifest; annotations ask for them and say how long they stay.
 ISTIO_INJECT = "sidecar.istio.io/inject"
+ISTIO_REVISION = "istio.io/rev"
 ISTIO_NATIVE = "sidecar.istio.io/nativeSidecar"
 ISTIO_CONFIG = "proxy.istio.io/config"
 LINKERD_INJECT = "linkerd.io/inject"
@@ -195,10 +196,35 @@ def is_true(value: Any) -> bool:
     return str(value).strip().lower() == "true"
 
 
+# Values of sidecar.istio.io/inject that Istio's injector reads as yes (injectRequired: "y", "yes",
+# "true", "on", any case); any other non-empty value is a no.
+_ISTIO_YES = frozenset({"y", "yes", "true", "on"})
+
+
 def istio_injected(pod_metadata: Any) -> bool:
-    """Istio's webhook injects when the pod's label or annotation says "true"."""
+    """Whether Istio's webhook injects its proxy, from what the pod template shows.
+
+    Istio's MutatingWebhookConfiguration (istiod chart, templates/mutatingwebhook.yaml) calls the
+    injector for a pod labelled `sidecar.istio.io/inject: "true"` (object.sidecar-injector) or labelled
+    `istio.io/rev: <revision>` (rev.object.sidecar-injector: any revision's webhook, the default one's
+    is "default"), and its objectSelector never calls it for `sidecar.istio.io/inject: "false"`. The
+    injector (pkg/kube/inject/inject.go injectRequired) then reads sidecar.istio.io/inject, the label
+    before the annotation: a yes injects, any other non-empty value refuses whatever asked, and no value
+    injects by the revision's default policy (enabled). A "true" annotation alone counts too: the
+    webhook reaches such a pod through its namespace's label, which zdrender cannot see. Namespace
+    labels (istio-injection, istio.io/rev on the namespace) are not in the pod template and not read.
+    """
     meta = as_dict(pod_metadata)
-    return any(is_true(as_dict(meta.get(where)).get(ISTIO_INJECT)) for where in ("labels", "annotations"))
+    labels, annotations = as_dict(meta.get("labels")), as_dict(meta.get("annotations"))
+    choice = labels.get(ISTIO_INJECT) if ISTIO_INJECT in labels else annotations.get(ISTIO_INJECT)
+    choice = "" if choice is None else str(choice).strip().lower()
+    revision = labels.get(ISTIO_REVISION)
+    by_revision = isinstance(revision, (str, int)) and not isinstance(revision, bool) and str(revision).strip() != ""
+    if choice == "true":
+        return True
+    if choice:
+        return choice in _ISTIO_YES and by_revision  # "no" refuses; "yes" injects once the revision's webhook calls it
+    return by_revision
 
 
 def linkerd_asked(annotations: Any) -> bool:

@@ -51,6 +51,24 @@ def sidecar_kind(raw: dict[str, Any], extra_names: tuple[str, ...]) -> str | Non
     return None
 
 
+# A proxy's shutdown manager: Contour's and Envoy Gateway's Envoy pods run one beside Envoy
+# (`contour envoy shutdown-manager`, `envoy-gateway envoy shutdown-manager`) only to hold Envoy's
+# preStop hook until it has drained. It is never the app: Envoy is.
+_SHUTDOWN_MANAGER = re.compile(r"(^|[-_/])shutdown-manager($|[-_:@])")
+
+
+def can_be_app(raw: dict[str, Any]) -> bool:
+    """Whether a container that is not a known sidecar can be the app a sidecar beside it serves: not a
+    metrics exporter (every port it declares is a metrics port) and not a proxy's shutdown manager. A
+    pod whose other containers are all such helpers has no app for a proxy to serve: the proxy is the
+    app (an Envoy gateway beside its exporter or shutdown manager)."""
+    ports = [p for p in as_list(raw.get("ports")) if isinstance(p, dict)]
+    if ports and all(metrics_port(p) for p in ports):
+        return False
+    words = [str(raw.get("name") or "")] + [str(w) for w in as_list(raw.get("command")) + as_list(raw.get("args"))]
+    return not any(_SHUTDOWN_MANAGER.search(word) for word in words)
+
+
 def carries_traffic(container: Container) -> bool:
     """A sidecar the app's requests pass through (a proxy), not a helper beside it."""
     return (container.sidecar or container.name) not in HELPER_SIDECARS
@@ -91,10 +109,10 @@ def mesh_proxy_stays(pod_metadata: Any) -> list[tuple[float, str]]:
             parsed = None
         drain = go_duration_seconds(as_dict(parsed).get("terminationDrainDuration"))
         if drain is not None:
-            stays.append((drain, f"istio-proxy drains {as_dict(parsed)['terminationDrainDuration']}"))
+            stays.append((drain, f"istio-proxy's {as_dict(parsed)['terminationDrainDuration']} drain"))
     wait = whole_seconds(annotations.get(LINKERD_WAIT))
     if wait is not None:
-        stays.append((float(wait), f"linkerd-proxy waits {wait}s before exiting"))
+        stays.append((float(wait), f"linkerd-proxy's {wait}s wait before exit"))
     return stays
 
 

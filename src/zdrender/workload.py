@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list, host_binding
-from .policy import mesh_proxy_stays, metrics_port, sidecar_kind, sleep_seconds
+from .policy import can_be_app, mesh_proxy_stays, metrics_port, sidecar_kind, sleep_seconds
 
 # kind -> JSON pointer of the pod template inside the object ("" for a Pod: the object is the pod)
 TEMPLATE_POINTERS = {
@@ -411,8 +411,10 @@ class Workload:
     def containers(self) -> list[Container]:
         raws = list(as_list(self.pod_spec.get("containers")))
         found = [Container(i, f"{self.pod_spec_pointer}/containers/{i}", c, sidecar=sidecar_kind(c, self.extra_sidecars)) for i, c in enumerate(raws) if isinstance(c, dict)]
-        # A helper is only a sidecar when there is an app for it to serve.
-        if not any(c.sidecar is None for c in found):
+        # A helper is only a sidecar when there is an app for it to serve: a main container that is
+        # not itself a helper (an exporter, a proxy's shutdown manager). Without one, the proxy is the
+        # app: an Envoy gateway, Contour's Envoy beside its shutdown manager.
+        if not any(c.sidecar is None and can_be_app(c.raw) for c in found):
             for c in found:
                 c.sidecar = None
         return found

@@ -7,7 +7,12 @@ connections while the app is still draining: `proxy.istio.io/config` gets a long
 ProxyConfig already there. Linkerd's proxy exits at SIGTERM unless
 `config.alpha.linkerd.io/proxy-wait-before-exit-seconds` delays it; the grace-period rule keeps the grace
 period above that wait. Pods that run the proxy as a native sidecar need neither: Kubernetes stops it
-after the app. Only what the manifest shows counts; injection enabled by a namespace label is invisible.
+after the app. A pod asks for Istio's proxy with the label `sidecar.istio.io/inject: "true"` or the
+revision label `istio.io/rev: <revision>` (Istio's revision webhooks select pods by it), unless
+`sidecar.istio.io/inject` says otherwise, label before annotation (kube.istio_injected, after Istio's
+MutatingWebhookConfiguration and its injector's injectRequired); for Linkerd's with the pod template's
+`linkerd.io/inject: enabled` or `ingress` annotation. Only what the manifest shows counts; injection
+enabled by a namespace label is invisible.
 
 Examples (each one run by tests/test_rule_examples.py with this rule alone):
 

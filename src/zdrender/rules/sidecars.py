@@ -7,9 +7,17 @@ Mode `stagger` gives each sidecar a preStop sleep as long as the app's preStop s
 budget, so it stops last (the grace-period rule then grows the grace period to cover that sleep plus
 a few seconds). Mode `native` (Kubernetes >= 1.29) turns them into native sidecars, init containers
 with `restartPolicy: Always`, which Kubernetes starts before and stops after the main containers; it
-is also what lets a Job with a sidecar complete. A container counts as a sidecar only when the pod
-has another, main container. Mesh proxies (istio-proxy, linkerd-proxy) belong to their injector and
-are handled by the mesh rule; metrics exporters carry no traffic for the app and count as main.
+is also what lets a Job with a sidecar complete.
+
+A sidecar is known by its name or image (policy.KNOWN_SIDECARS), and is one only when another
+container of the pod is the app it serves: a main container that is not itself a helper (a metrics
+exporter, whose every port is a metrics port, or the shutdown manager Contour and Envoy Gateway run
+beside Envoy). So Envoy alone, or Envoy beside its exporter or shutdown manager, is a gateway: the app,
+not a sidecar. A proxy rendered into the chart is a sidecar like any other: the linkerd-proxy that
+Linkerd's own control plane renders beside each controller (Linkerd's injector never adds a proxy to a
+pod that has one: pkg/healthcheck HasExistingSidecars), or an `istioctl kube-inject` output. Only an
+istio-proxy container that Istio's injector merges with the proxy it injects (the pod asks for
+injection, or its image is `auto`) is left to the mesh rule, which sets its drain by annotation.
 
 Examples (each one run by tests/test_rule_examples.py with this rule alone):
 
@@ -61,6 +69,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..finding import Finding
+from ..kube import ISTIO_CONFIG, istio_injected
+from ..policy import KNOWN_SIDECARS
 from ..settings import Knob
 from ..workload import WORKLOAD_KINDS, Container, Workload, as_list
 from .app_drain import app_stop_seconds
@@ -90,17 +100,43 @@ KNOBS = (
 )
 NATIVE_SIDECARS = (1, 29)  # SidecarContainers: alpha 1.28, beta and on by default 1.29, GA 1.33
 NAMED_PORTS_OF_NATIVE_SIDECARS = (1, 32)  # before 1.32 a Service cannot target a native sidecar's port by name
-MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy"})
+KNOWN_KINDS = frozenset(kind for kind, _ in KNOWN_SIDECARS)
 NO_SLEEP_BINARY = {
     "cloud-sql-proxy": "its default images are distroless: use a -alpine or -bookworm tag, or its own --max-sigterm-delay (v2) / -term_timeout (v1) flag",
     "alloydb-auth-proxy": "its default images are distroless: use a -alpine or -bookworm tag, or its own --max-sigterm-delay flag",
 }
+# What the app loses when a sidecar of this kind stops before it has drained.
+LOSS = {
+    "cloud-sql-proxy": "the app's last requests lose their database",
+    "alloydb-auth-proxy": "the app's last requests lose their database",
+    "fluent-bit": "the app's last log lines are lost",
+    "fluentd": "the app's last log lines are lost",
+    "log-shipper": "the app's last log lines are lost",
+    "vault-agent": "the app loses its secrets agent while it drains",
+}
+PROXY_LOSS = "the requests still passing through {it} fail"  # Envoy, istio-proxy, linkerd-proxy, OAuth2 proxy
+OTHER_LOSS = "the app loses {it} while it still drains"  # a sidecar named by the sidecar-names setting
 
 
 def runs_to_completion(workload: Workload) -> bool:
     if workload.kind in ("Job", "CronJob"):
         return True
     return workload.kind == "Pod" and workload.pod_spec.get("restartPolicy", "Always") != "Always"
+
+
+def injected_by_mesh(workload: Workload, c: Container) -> bool:
+    """An istio-proxy container that Istio's injector merges with the proxy it injects (its
+    "customizing injection": pkg/kube/inject RunTemplate): the pod asks for injection, or the image is
+    `auto`, which only the injector replaces. A rendered linkerd-proxy never is: Linkerd's injector skips
+    a pod that already has one (pkg/healthcheck HasExistingSidecars)."""
+    return c.sidecar == "istio-proxy" and (istio_injected(workload.template_metadata) or c.image == "auto")
+
+
+def loss(c: Container, named: bool = False) -> str:
+    """What the app loses when `c` stops first; `named` says which sidecar instead of "it"."""
+    if c.sidecar in LOSS:
+        return LOSS[c.sidecar]
+    return (PROXY_LOSS if c.sidecar in KNOWN_KINDS else OTHER_LOSS).format(it=f'"{c.name}"' if named else "it")
 
 
 def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
@@ -110,29 +146,33 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
     findings = []
     sidecars = []
     for c in workload.sidecars:
-        if c.sidecar in MESH_PROXIES:
-            findings.append(Finding(ID, "info", f'sidecar "{c.name}" belongs to the mesh\'s injector; left to the mesh rule', path=c.pointer))
+        if injected_by_mesh(workload, c):
+            if istio_injected(workload.template_metadata):
+                then = f"the mesh rule sets its terminationDrainDuration in {ISTIO_CONFIG}"
+            else:
+                then = f"set its terminationDrainDuration in {ISTIO_CONFIG} (the pod's injection comes from its namespace, which the mesh rule cannot see)"
+            message = f'sidecar "{c.name}" is merged into the proxy Istio injects, so pod annotations set its shutdown, not this container; {then}'
+            findings.append(Finding(ID, "info", message, path=c.pointer))
         else:
             sidecars.append(c)
     if not sidecars:
         return findings
     if mode == "native" and not ctx.at_least(*NATIVE_SIDECARS):
         major, minor = ctx.settings.kube_version
-        findings.append(
-            Finding(
-                ID,
-                "warning",
-                f"native sidecars need Kubernetes 1.29+ and the target is {major}.{minor}: staggering the sidecars instead; raise --kube-version once the cluster is upgraded",
-                path=sidecars[0].pointer,
-            )
+        message = (
+            f"sidecar-mode native needs Kubernetes 1.29+ but the target is {major}.{minor}, so the sidecars stay in containers and are "
+            "staggered instead (below); raise --kube-version to 1.29 once the cluster runs it"
         )
+        findings.append(Finding(ID, "warning", message, path=sidecars[0].pointer))
         mode = "stagger"
     if mode == "native":
         staying = [c for c in sidecars if _named_ports(c) and not ctx.at_least(*NAMED_PORTS_OF_NATIVE_SIDECARS)]
         for c in staying:
-            findings.append(
-                Finding(ID, "warning", f'sidecar "{c.name}" declares named ports, which a Service cannot target on a native sidecar before Kubernetes 1.32: staggered instead of moved', path=c.pointer)
+            message = (
+                f'sidecar "{c.name}" declares named ports ({", ".join(_named_ports(c))}), which a Service cannot target on a native sidecar '
+                "before Kubernetes 1.32, so it stays in containers and is staggered instead; raise --kube-version to 1.32 once the cluster runs it"
             )
+            findings.append(Finding(ID, "warning", message, path=c.pointer))
         moving = [c for c in sidecars if c not in staying]
         if moving:
             findings.append(_make_native(workload, moving, ctx))
@@ -141,15 +181,11 @@ def plan(workload: Workload, ctx: RuleContext) -> list[Finding]:
         return findings
     if runs_to_completion(workload):
         names = ", ".join(f'"{c.name}"' for c in sidecars)
-        findings.append(
-            Finding(
-                ID,
-                "warning",
-                f"{workload.kind} never completes: sidecar {names} keeps running after the main container exits, so the pod never "
-                "finishes; set sidecar-mode=native (Kubernetes 1.29+), and Kubernetes stops native sidecars once the main containers are done",
-                path=sidecars[0].pointer,
-            )
+        message = (
+            f"sidecar {names} keeps running after the {workload.kind}'s main container exits, so the pod never completes; "
+            "set sidecar-mode=native (Kubernetes 1.29+): Kubernetes stops native sidecars once the main containers are done"
         )
+        findings.append(Finding(ID, "warning", message, path=sidecars[0].pointer))
         return findings
     return findings + _stagger(workload, sidecars, ctx)
 
@@ -174,8 +210,16 @@ def _make_native(workload: Workload, sidecars: list[Container], ctx: RuleContext
         ops = [ctx.set(f"{spec}/initContainers", moved)]
     ops += [{"op": "remove", "path": c.pointer} for c in sorted(sidecars, key=lambda c: c.index, reverse=True)]
     names = ", ".join(f'"{c.name}"' for c in sidecars)
-    why = "so the Job can complete once its main container exits" if runs_to_completion(workload) else "so Kubernetes starts them before and stops them after the main containers"
-    return Finding(ID, "warning", f"sidecar {names} moved to initContainers with restartPolicy: Always (native sidecar) {why}", ops=ops, path=sidecars[0].pointer)
+    one = len(sidecars) == 1
+    who, it = (f"sidecar {names}", "it") if one else (f"sidecars {names}", "them")
+    if runs_to_completion(workload):
+        why = f"{'keeps' if one else 'keep'} running after the {workload.kind}'s main container exits, so the pod never completes"
+        how = "Kubernetes stops native sidecars once the main containers are done"
+    else:
+        why = f"{'stops' if one else 'stop'} with the app, so {' and '.join(dict.fromkeys(loss(c, named=not one) for c in sidecars))}"
+        how = "Kubernetes stops native sidecars after the main containers"
+    message = f"{who} {why}; fix: move {it} to initContainers with restartPolicy: Always ({how})"
+    return Finding(ID, "warning", message, ops=ops, path=sidecars[0].pointer)
 
 
 def _restartable(raw: dict[str, Any]) -> dict[str, Any]:
@@ -202,18 +246,23 @@ def _stagger(workload: Workload, sidecars: list[Container], ctx: RuleContext) ->
         path = f"{c.pointer}/lifecycle/preStop"
         label = f'sidecar "{c.name}" ({c.sidecar})' if c.sidecar != c.name else f'sidecar "{c.name}"'
         current = c.prestop_sleep
-        if c.prestop is None:
-            message = f"{label}: added a preStop sleep of {need}s ({reason}) so it outlives the app"
+        if c.prestop is None and (unable := ctx.no_sleep_reason(c)) is not None:
+            hint = NO_SLEEP_BINARY.get(c.sidecar or "", "use an image variant with a shell, or target Kubernetes 1.30+ (--kube-version)")
+            findings.append(Finding(ID, "warning", f"{label} stops with the app, so {loss(c)}; no sleep added: {unable}; {hint}", path=path))
+        elif c.prestop is None:
+            message = f"{label} stops with the app, so {loss(c)}; fix: preStop sleep {need}s ({reason})"
             if not ctx.at_least(*NATIVE_SLEEP):
                 hint = NO_SLEEP_BINARY.get(c.sidecar or "", "distroless images have none")
-                message += f"; below Kubernetes 1.30 the hook runs `sleep` from the image ({hint})"
+                message += f", which below Kubernetes 1.30 runs `sleep` from the image ({hint})"
             findings.append(Finding(ID, "warning", message, ops=[ctx.set(path, ctx.sleep_handler(need))], path=path))
         elif current is not None and current < need:
+            early = f"{label} sleeps {current}s in preStop, less than the {need}s the app takes to stop, so it stops while the app still drains and {loss(c)}"
             op = ctx.raise_sleep(c, need)
             if op is not None:
-                findings.append(Finding(ID, "warning", f"{label}: preStop sleep raised from {current}s to {need}s ({reason}) so it outlives the app", ops=[op], path=op["path"]))
+                findings.append(Finding(ID, "warning", f"{early}; fix: preStop sleep {need}s ({reason})", ops=[op], path=op["path"]))
             else:
-                findings.append(Finding(ID, "warning", f"{label}: its preStop script sleeps {current}s, less than the app needs ({reason}): make it sleep {need}s", path=path))
+                findings.append(Finding(ID, "warning", f"{early}; make its preStop script sleep {need}s ({reason})", path=path))
         elif current is None:
-            findings.append(Finding(ID, "info", f"{label}: has its own preStop hook, left as is; it must keep the sidecar up for {need}s ({reason})", path=path))
+            message = f"{label} has its own preStop hook, which zdrender cannot time; make sure it keeps the sidecar up for {need}s ({reason})"
+            findings.append(Finding(ID, "info", message, path=path))
     return findings

@@ -26,9 +26,11 @@ Termination of one pod, and the assumptions behind it:
   Envoy stops, the Cloud SQL proxy closes its listeners and connections. With its own drain flag
   (`--max-sigterm-delay`, v1 `-term_timeout`) the proxy keeps open connections that long, which is
   taken to serve the app (apps reuse pooled database connections); it exits then.
-- A native sidecar (an init container with `restartPolicy: Always`) keeps running until every regular
-  container has exited; Kubernetes then runs its preStop and sends SIGTERM, in reverse order of
-  definition, one after the other.
+- A native sidecar (an init container with `restartPolicy: Always`) runs its preStop hook from t = 0
+  like every container, but gets SIGTERM only once every regular container and every native sidecar
+  defined after it has exited: in reverse order of definition, one after the other, each at the later
+  of its turn and the end of its own preStop (the kubelet's killContainer: preStop hook, then
+  terminationOrdering.waitForTurn, then stop; KEP-753). It exits at SIGTERM, or after its own drain flag.
 - SIGKILL comes at the grace period (terminationGracePeriodSeconds, default 30), counted from t = 0 and
   shared by preStop hooks, drains and sidecars. Whatever still runs then is killed; the kubelet's
   2-second extension for a preStop hook that overruns is left out.
@@ -94,7 +96,7 @@ class Life:
     role: str  # "app" | "sidecar" | "native sidecar"
     receives_traffic: bool
     hook: str  # "none" | "sleep" | "unknown"
-    prestop_start: float  # when its preStop starts (later than 0 only for native sidecars)
+    prestop_end: float  # when its preStop hook ends (every hook starts at 0); a native sidecar then waits for its turn
     sigterm: float
     exit: float  # when it is gone (SIGKILL included)
     done: float  # when it would be gone without SIGKILL
@@ -178,15 +180,13 @@ def terminate(workload: Workload, *, drain: float, propagation: float = DEFAULT_
             abrupt.append(Risk("killed", c.name, sigterm, sigterm + drain, f"SIGTERM at {_s(sigterm)} stops {c.name} at once: it drains only on {wanted}"))
             done = sigterm
         receives = bool(c.ports) or (role == "app" and not any_app_port)
-        lives.append(Life(c.name, role, receives, hook, 0.0, sigterm, min(done, grace), done, role != "app" and _is_proxy(c)))
-    apps_gone = max([life.exit for life in lives], default=0.0)
-    clock = apps_gone
+        lives.append(Life(c.name, role, receives, hook, sigterm, sigterm, min(done, grace), done, role != "app" and _is_proxy(c)))
+    turn = max([life.exit for life in lives], default=0.0)  # every regular container is gone
     for c in reversed([i for i in workload.init_containers if i.is_restartable_init]):
         hook, prestop = _hook(c, notes, grace)
-        start = min(clock, grace)
-        done = clock + prestop
-        lives.append(Life(c.name, "native sidecar", bool(c.ports), hook, start, min(done, grace), min(done, grace), done, _is_proxy(c)))
-        clock = done
+        done = max(turn, prestop) + own_drain(c)
+        lives.append(Life(c.name, "native sidecar", bool(c.ports), hook, min(prestop, grace), min(max(turn, prestop), grace), min(done, grace), done, _is_proxy(c)))
+        turn = min(done, grace)  # the next one's turn: this one is gone, or the grace period is over
     for life in lives:
         if life.killed and life.is_sidecar:
             notes.append(f"{life.name}: SIGKILL at {grace}s ends it {_s(life.done - grace)} before it is done")
@@ -242,8 +242,10 @@ def _risks(lives: list[Life], propagation: float, grace: int) -> list[Risk]:
             why = {
                 "none": "it has no preStop hook",
                 "unknown": "its preStop hook's length is unknown (timed as 0s)",
-                "sleep": f"its preStop sleep of {_s(life.sigterm - life.prestop_start)} ends first",
+                "sleep": f"its preStop sleep of {_s(life.prestop_end)} ends first",
             }[life.hook]
+            if life.sigterm > life.prestop_end:
+                why = "the containers it waits for are gone by then"
             risks.append(
                 Risk(
                     "not accepting",

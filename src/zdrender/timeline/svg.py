@@ -133,11 +133,11 @@ def termination(canvas: Canvas, term: Termination, axis: Axis, label: str) -> No
         bar = y + (ROW - BAR) / 2
         role = "" if life.role == "app" else f" ({life.role})"
         canvas.text(LEFT - 10, y + 15, life.name + role, anchor="end", weight="bold" if life.role == "app" else "normal")
-        canvas.rect(axis.x(0), bar, axis.x(life.prestop_start) - axis.x(0), BAR, COLORS["running"])
         hook = COLORS["unknown"] if life.hook == "unknown" else COLORS["prestop"]
-        canvas.rect(axis.x(life.prestop_start), bar, axis.x(life.sigterm) - axis.x(life.prestop_start), BAR, hook)
+        canvas.rect(axis.x(0), bar, axis.x(life.prestop_end) - axis.x(0), BAR, hook)
+        canvas.rect(axis.x(life.prestop_end), bar, axis.x(life.sigterm) - axis.x(life.prestop_end), BAR, COLORS["running"])
         if life.hook == "unknown":
-            canvas.text(axis.x(life.prestop_start) + 3, y + 15, "preStop ?", size=11)
+            canvas.text(axis.x(0) + 3, y + 15, "preStop ?", size=11)
         canvas.rect(axis.x(life.sigterm), bar, axis.x(life.exit) - axis.x(life.sigterm), BAR, COLORS["drain"])
         end = axis.x(life.exit)
         if life.killed:

@@ -116,10 +116,10 @@ def termination_lines(term: Termination, cells: int, seconds: float, width: int 
 
 def _life_lane(life: Life, term: Termination, cells: int, seconds: float) -> Lane:
     lane = Lane(cells, seconds)
-    lane.fill(0, life.prestop_start, "─", "dim")
-    lane.fill(life.prestop_start, life.sigterm, "░", "yellow")
+    lane.fill(0, life.prestop_end, "░", "yellow")
+    lane.fill(life.prestop_end, life.sigterm, "─", "dim")  # a native sidecar waiting for its turn
     if life.hook == "unknown":
-        lane.mark(life.prestop_start, "?", "yellow")
+        lane.mark(0, "?", "yellow")
     lane.fill(life.sigterm, life.exit, "▓", "blue")
     lane.mark(term.sigkill, "│", "red", only_blank=True)
     lane.mark(life.exit, "✕" if life.killed else "┤", "bold red" if life.killed else "bold")
