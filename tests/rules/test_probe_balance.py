@@ -188,13 +188,29 @@ def test_every_message_says_what_is_wrong_then_the_fix():
         assert ("; fix: " in f.message) == bool(f.ops), f.message
 
 
-def test_a_second_run_plans_nothing_on_the_fixtures_and_the_corpus(request):
-    texts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "probe-balance").rglob("*.yaml"))]
-    from conftest import corpus_files
-
-    texts += [p.read_text(encoding="utf-8") for p in corpus_files()]
+@pytest.mark.corpus
+def test_a_second_run_plans_nothing_on_the_fixtures_and_the_corpus(corpus):
+    texts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "probe-balance").rglob("*.yaml")) + corpus]
     for text in texts:
         settings = make_settings(fixture_args(text))
         once = pipeline.run(text, settings, rules=(probe_balance,))
         again = pipeline.run(once.output, settings, rules=(probe_balance,))
         assert not [op for d in again.documents for op in d.ops]
+
+
+@pytest.mark.corpus
+def test_the_corpus_gets_startup_probes_where_a_delay_would_be_long(corpus):
+    """Of the corpus containers whose liveness judged a start too early, 14 need at most the 60s cap and
+    keep a longer initialDelaySeconds; 32 (kafka's 130s, etcd's 220s, rabbitmq's 200s, ...) get a
+    startupProbe instead."""
+    delays, startups = [], []
+    for path in corpus:
+        for f in run(path.read_text(encoding="utf-8")).findings:
+            if f.path.endswith("/startupProbe") and f.ops:
+                startups.append(f)
+            elif "initialDelaySeconds" in str(f.ops):
+                delays.append(f)
+    assert (len(delays), len(startups)) == (14, 32)
+    assert all(op["value"] <= 60 for f in delays for op in f.ops)
+    kafka = next(f for f in startups if f.name == "kafka-controller")
+    assert "initialDelaySeconds 130 would be more than the 60s cap" in kafka.message
