@@ -19,12 +19,13 @@ life goes unnoticed: bitnami's kafka would go from 10 to 130 s, etcd's from 60 t
 from 10 to 140 s, issue 12). There the container gets a startupProbe instead, with liveness's handler
 copied exactly: the kubelet runs liveness and readiness only once it has passed, so the start-up
 window is covered without delaying restarts later. It polls at readiness's period (it gates
-readiness, so a longer one would add to every start) for as long as readiness needed, or as long as
-the chart's liveness let the container start if that was longer (it never kills a start the chart
-allowed). 60 s is what the default probes need (2 x the 30 s of readiness's default window): those
-keep the one-number change, and anything longer means readiness itself expects a slow start, which is
-what a startupProbe is for. A container with its own startupProbe is left to it. `probe-startup`
-adds a startupProbe whatever the delay.
+readiness, so a longer one would add to every start; a second above its timeout if that is longer) for
+as long as readiness needed, or as long as the chart's liveness let the container start if that was
+longer (it never kills a start the chart allowed). 60 s is what the default probes need (2 x the 30 s
+of readiness's default window): those keep the one-number change, and anything longer means readiness
+itself expects a slow start, which is what a startupProbe is for. In the corpus 32 containers get a
+startupProbe and 14 a longer delay. A container with its own startupProbe is left to it.
+`probe-startup` adds a startupProbe whatever the delay.
 
 Warnings without a patch: liveness and readiness running the same check (whatever takes the pod out
 of rotation also restarts it, however the timings differ), a liveness that lets a hung container
