@@ -212,14 +212,16 @@ def test_written_numbers_fit_the_api_types_and_capping_is_said_once():
         "          readinessProbe: {tcpSocket: {port: 80}, initialDelaySeconds: 1073741824, periodSeconds: 10}\n"
         "          livenessProbe: {tcpSocket: {port: 80}}\n"
     )
-    first = render(text, ["--kube-version=1.34"])
+    # max-liveness-delay above the delay needed: a liveness initialDelaySeconds (past int32), not a startupProbe
+    args = ["--kube-version=1.34", "--set", "max-liveness-delay=4294967296"]
+    first = render(text, args)
     out = yamldoc.load(first.output)["spec"]["template"]["spec"]
     assert out["terminationGracePeriodSeconds"] == 2**63 - 1
     assert out["containers"][0]["livenessProbe"]["initialDelaySeconds"] == 2**31 - 1
     assert out["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"] == 9223372036854775800
     capped = [f.message for d in first.documents for f in d.findings if "capped at" in f.message]
     assert len(capped) == 2 and any("int64" in m for m in capped) and any("int32" in m for m in capped)
-    second = render(first.output, ["--kube-version=1.34"])
+    second = render(first.output, args)
     assert second.output == first.output
     assert not [f for d in second.documents for f in d.findings if f.ops], "a capped value is no change the second time"
 

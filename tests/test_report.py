@@ -158,6 +158,6 @@ def test_check_and_render_count_fixes_in_the_same_words():
     text = (ROOT / "examples" / "rendered.yaml").read_text(encoding="utf-8")
     findings = pipeline.run(text, make_settings([])).findings
     fixes = report.fix_count(findings)
-    assert fixes.startswith("6 findings in 2 workloads (prestop-sleep 2, ")
+    assert fixes == "7 findings in 2 workloads (prestop-sleep 2, rollout 1, sidecars 1, grace-period 1, probe-balance 2)"
     assert f"zdrender: fixed {fixes}" in report.summary_lines(findings)
     assert f"; fixable: {fixes}, which render with zdrender applies" in report.totals_line(findings, files=1, mode="check")

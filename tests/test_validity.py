@@ -1,6 +1,7 @@
-"""What the sidecars, mesh, grace-period, signals, disruption-budget and load-balancer rules write validates against the target
-version's schema (their fixtures and the interplay cases), and the corpus with every opt-in keeps the
-engine's guarantees. Each rule's own behaviour is tested in tests/rules/test_<rule>.py."""
+"""What the sidecars, mesh, grace-period, signals, disruption-budget, spread, load-balancer, readiness and
+probe-balance rules write validates against the target version's schema (their fixtures and the interplay
+cases), and the corpus with every opt-in keeps the engine's guarantees. Each rule's own behaviour is
+tested in tests/rules/test_<rule>.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zdrender import stream, yamldoc
 from conftest import FIXTURES, fixture_args, require_module
 from helpers import make_settings, render
 
-RULE_DIRS = ("sidecars", "mesh", "grace-period", "signals", "disruption-budget", "spread", "load-balancer")
+RULE_DIRS = ("sidecars", "mesh", "grace-period", "signals", "disruption-budget", "spread", "load-balancer", "readiness", "probe-balance")
 
 
 CASES = sorted(p for d in RULE_DIRS for p in (FIXTURES / d).rglob("*.yaml")) + sorted((FIXTURES / "interplay").glob("*.yaml"))
@@ -47,9 +48,9 @@ def as_validated(obj: dict) -> dict:
 
 
 def test_corpus_with_every_opt_in(corpus):
-    """The corpus with native sidecars, a PDB for every uncovered workload, replicas spread across nodes
-    and a stop-signal map on a 1.33 target with the gate: the engine's guarantees hold (idempotent,
-    exact, minimal, valid)."""
+    """The corpus with native sidecars, a PDB for every uncovered workload, replicas spread across nodes,
+    readiness probes from ports and a stop-signal map on a 1.33 target with the gate: the engine's
+    guarantees hold (idempotent, exact, minimal, valid)."""
     import guarantees
 
     args = [
@@ -61,14 +62,18 @@ def test_corpus_with_every_opt_in(corpus):
         "--set",
         "spread=true",
         "--set",
+        "readiness-from-port=true",
+        "--set",
         "feature-gates=ContainerStopSignals=true",
         "--set",
         "stop-signals=nginx=SIGQUIT,nginx-unprivileged=SIGQUIT",
     ]
-    added = spread = 0
+    added = spread = readiness = 0
     for path in corpus:
         result = guarantees.check(path.read_text(encoding="utf-8"), make_settings(args), validate_version="1.33")
         added += sum(1 for f in result.findings if f.new_object is not None)
         spread += sum(1 for f in result.findings if f.rule == "spread" and f.ops)
+        readiness += sum(1 for f in result.findings if f.rule == "readiness" and f.ops)
     assert added > 0, "some corpus workload should have been given a PodDisruptionBudget"
     assert spread > 0, "some corpus workload should have been spread across nodes"
+    assert readiness > 0, "some corpus container should have been given a readinessProbe"

@@ -182,12 +182,14 @@ class ServiceDetail:
     load_balancer_class: str | None
     external_traffic_policy: str  # Cluster unless set
     health_check_node_port: int | None
+    target_ports: tuple[int | str, ...] = ()  # the pod ports it sends to: each port's targetPort (its port when unset), a number or a name
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> ServiceDetail:
         meta, spec = as_dict(obj.get("metadata")), as_dict(obj.get("spec"))
         lb_class, port = spec.get("loadBalancerClass"), spec.get("healthCheckNodePort")
         ports = as_list(spec.get("ports"))
+        targets = [as_dict(p).get("targetPort", as_dict(p).get("port")) for p in ports]
         return cls(
             namespace=_namespace(meta),
             name=_name(meta),
@@ -198,6 +200,7 @@ class ServiceDetail:
             load_balancer_class=str(lb_class) if lb_class is not None else None,
             external_traffic_policy=str(spec.get("externalTrafficPolicy") or "Cluster"),
             health_check_node_port=port if isinstance(port, int) and not isinstance(port, bool) else None,
+            target_ports=tuple(t for t in targets if isinstance(t, (int, str)) and not isinstance(t, bool)),
         )
 
 

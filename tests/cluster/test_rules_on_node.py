@@ -50,7 +50,7 @@ def test_probes_restart_nothing_with_zdrender(node_paths: node.Paths) -> None:
     without, with_ = both(node_paths, "probes")
     assert without.restarts > 0, "identical liveness must restart stalled containers: " + explain(without)
     assert with_.restarts == 0 and with_.failed == 0, explain(with_)
-    assert any("probe-balance" in f and "identical" in f for f in without.findings + with_.findings)
+    assert any("probe-balance" in f and "same check" in f for f in without.findings + with_.findings)
 
 
 def test_shell_entrypoint_takes_the_whole_grace_period(node_paths: node.Paths) -> None:

@@ -14,7 +14,7 @@ import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
-from . import disruption_budget, grace_period, load_balancer, mesh, prestop_sleep, probe_balance, rollout, sidecars, signals, spread
+from . import disruption_budget, grace_period, load_balancer, mesh, prestop_sleep, probe_balance, readiness, rollout, sidecars, signals, spread
 
 REGISTRY: tuple[ModuleType, ...] = (
     prestop_sleep,
@@ -22,6 +22,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     sidecars,
     mesh,
     grace_period,
+    readiness,  # before probe-balance: it balances liveness against the readiness probe this one adds, in the same render
     probe_balance,
     rollout,
     signals,
