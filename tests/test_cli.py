@@ -137,6 +137,17 @@ def test_version_and_help():
     assert "--post-renderer zdrender" in help_text and "explain" in help_text
 
 
+def test_shell_completion_script_and_answers():
+    """--show-completion prints the script a shell sources; the script runs `zdrender` with no arguments
+    and _ZDRENDER_COMPLETE set, which must be answered by Click, not taken for a render of stdin."""
+    script = run("--show-completion", "bash", stdin="")
+    assert script.returncode == 0 and "_ZDRENDER_COMPLETE=complete_bash" in script.stdout.decode()
+    for words, expected in (("zdrender ex", "explain"), ("zdrender --kube", "--kube-version"), ("zdrender check --fail", "--fail-on")):
+        env = {"_ZDRENDER_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        answer = run(stdin="", env=env)
+        assert answer.returncode == 0 and expected in answer.stdout.decode().split(), (words, answer)
+
+
 def test_report_file_gets_findings_and_errors(tmp_path):
     report = tmp_path / "report.json"
     assert run("--report", str(report)).returncode == 0
