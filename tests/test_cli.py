@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -135,6 +136,19 @@ def test_version_and_help():
     assert run("--version").stdout.decode().strip() == f"zdrender {__version__}"
     help_text = run("--help").stdout.decode()
     assert "--post-renderer zdrender" in help_text and "explain" in help_text
+
+
+def test_shell_completion_script_and_answers():
+    """--show-completion prints the script a shell sources; the script runs `zdrender` with no arguments
+    and _ZDRENDER_COMPLETE set, which must be answered by Click, not taken for a render of stdin."""
+    # Typer detects the shell from the parent process: bash, kept as the parent by the `; true`.
+    shown = f"{shlex.quote(sys.executable)} -m zdrender --show-completion; true"
+    script = subprocess.run(["bash", "-c", shown], capture_output=True, text=True, timeout=30)
+    assert script.returncode == 0 and "_ZDRENDER_COMPLETE=complete_bash" in script.stdout, script
+    for words, expected in (("zdrender ex", "explain"), ("zdrender --kube", "--kube-version"), ("zdrender check --fail", "--fail-on")):
+        env = {"_ZDRENDER_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        answer = run(stdin="", env=env)
+        assert answer.returncode == 0 and expected in answer.stdout.decode().split(), (words, answer)
 
 
 def test_report_file_gets_findings_and_errors(tmp_path):

@@ -30,7 +30,7 @@ EPILOG = """Examples:
 """
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion; entry.py sends completion requests here
     no_args_is_help=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

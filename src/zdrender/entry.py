@@ -6,7 +6,7 @@ per parameter on every call (~90 ms more): a 3 KB release took 210 ms through Ty
 argv holds only the render options (options.py), written plainly, it is read here and `render.render` runs
 with nothing else imported. Anything else (a command, --help, --version, `--`, combined short flags,
 an unknown, repeated or malformed option) goes to the Typer app in cli.py, which owns every usage
-error and message.
+error and message, and so does a shell's completion request (_ZDRENDER_COMPLETE in the environment).
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def main() -> None:
     # A short-lived process whose objects form no cycles worth reclaiming: the collector's passes
     # over an ever larger heap made big streams cost more than linearly (3x at 4 MB of workloads).
     gc.disable()
-    kwargs = parse(sys.argv[1:])
+    # A shell asking for completions runs `zdrender` with no arguments and _ZDRENDER_COMPLETE set
+    # (cli.py's --show-completion prints the script that does): Click answers it, not render.
+    kwargs = None if "_ZDRENDER_COMPLETE" in os.environ else parse(sys.argv[1:])
     if kwargs is None:
         from .cli import main as typer_main
 
