@@ -55,16 +55,20 @@ expand_files() {
   FILES=()
   while IFS= read -r line || [[ -n "${line}" ]]; do
     read -ra words <<< "${line}"  # splits on blanks; read never globs
+    [[ ${#words[@]} -gt 0 ]] || continue
     for word in "${words[@]}"; do
       if [[ "${word}" == *[\*\?\[]* ]]; then
-        shopt -s nullglob globstar
+        shopt -s nullglob
+        shopt -s globstar 2>/dev/null || true  # bash 4+; macOS's /bin/bash 3.2 reads ** as *
         # shellcheck disable=SC2206  # the word is a glob: expanding it is the point
         matches=(${word})
-        shopt -u nullglob globstar
+        shopt -u nullglob
+        shopt -u globstar 2>/dev/null || true
         if [[ ${#matches[@]} -eq 0 ]]; then
           echo "::warning title=zdrender::files: ${word} matches nothing"
+        else
+          FILES+=("${matches[@]}")
         fi
-        FILES+=("${matches[@]}")
       else
         FILES+=("${word}")  # a plain path: zdrender says so if it cannot read it
       fi

@@ -116,15 +116,16 @@ def bin_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def run_script(command: str, cwd: Path, bin_dir: Path, github_output: Path | None = None, **inputs: str) -> subprocess.CompletedProcess[str]:
+def run_script(command: str, cwd: Path, bin_dir: Path, github_output: Path | None = None, *, source: bool = True, **inputs: str) -> subprocess.CompletedProcess[str]:
+    """check.sh COMMAND with `name=value` as INPUT_NAME (UPPER_CASE names as they are); source: the
+    test environment's PYTHONPATH (this checkout's src/) passes on; pip's settings always do."""
     env = {"PATH": f"{bin_dir}:{SYSTEM_PATH}", "LANG": "C.UTF-8", "HOME": str(cwd), "TMPDIR": str(cwd.parent)}
-    if "PYTHONPATH" in os.environ:
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    env |= {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k.lower().endswith("_proxy") or (source and k == "PYTHONPATH")}
     if github_output is not None:
         github_output.touch()
         env["GITHUB_OUTPUT"] = str(github_output)
     env |= {("INPUT_" + k.upper()) if not k.isupper() else k: v for k, v in inputs.items()}
-    return subprocess.run(["bash", str(SCRIPT), command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(["bash", str(SCRIPT), command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def outputs(path: Path) -> dict[str, str]:
@@ -247,6 +248,23 @@ def test_install_picks_the_pip_requirement(workspace, bin_dir, tmp_path, version
     args = (tmp_path / "pip-args").read_text().split()
     assert args[:2] == ["-m", "pip"] and "install" in args
     assert args[-1] == spec.replace("<action>", str(action_path))
+
+
+def test_install_from_the_action_checkout_then_check_with_what_it_installed(workspace, tmp_path):
+    """The action's flow with a real install: a fresh venv stands for setup-python's Python, `install`
+    pip-installs this checkout (GITHUB_ACTION_PATH) into it, and `check` runs the zdrender it installed."""
+    venv = tmp_path / "python"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    bin_dir = venv / "bin"
+    env = {"GITHUB_ACTION_PATH": str(ROOT), "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))}
+    installed = run_script("install", workspace, bin_dir, source=False, **env, version="")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert f"pip install {ROOT}" in installed.stdout and "zdrender 0.1.0" in installed.stdout
+    (workspace / "rendered" / "app.yaml").write_text(RENDERED.read_text())
+    out = tmp_path / "github_output"
+    checked = run_script("check", workspace, bin_dir, out, source=False, files="rendered/app.yaml")
+    assert checked.returncode == 0 and outputs(out)["exit-code"] == "1", checked.stdout + checked.stderr
+    assert json.loads((workspace / "zdrender.sarif").read_text())["runs"][0]["results"]
 
 
 # --- actionlint ---------------------------------------------------------------------------------
