@@ -3,6 +3,7 @@
 #   helm3      helm.sh/helm/v3/cmd/helm@v3.22.0
 #   helm4      helm.sh/helm/v4/cmd/helm@v4.3.1
 #   kustomize  sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+#   actionlint github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 (lints the action and the README's workflow)
 #   k8syaml    tests/tools/k8syaml: YAML read as Kubernetes reads it (sigs.k8s.io/yaml), the tests' oracle
 # They are built from source with `go install` through the Go module proxy.
 # The binaries live in the git-ignored .tools/bin; Go's module and build caches (~2.5 GB)
@@ -24,6 +25,7 @@ HELM4_VERSION="v4.3.1"
 # v5.8.3 (kustomize/api v0.21.3) declares `go 1.27.0`; v5.8.2 is the newest
 # release that builds with this machine's Go 1.26.
 KUSTOMIZE_VERSION="v5.8.2"
+ACTIONLINT_VERSION="v1.7.12"
 # Helm 3 release builds stamp the default .Capabilities.KubeVersion from the
 # k8s.io/client-go version in its go.mod (v0.37.0 -> Kubernetes 1.37); a plain
 # `go install` would leave the source default of v1.20.0. Helm 4 computes this
@@ -95,6 +97,7 @@ tool_version() {
   case "$1" in
     helm3|helm4) "${BIN_DIR}/$1" version --template '{{.Version}}' 2>/dev/null || true ;;
     kustomize)   "${BIN_DIR}/$1" version 2>/dev/null || true ;;
+    actionlint)  "${BIN_DIR}/$1" -version 2>/dev/null | head -n 1 || true ;;
   esac
 }
 
@@ -117,6 +120,10 @@ build_tool helm4 "helm.sh/helm/v4/cmd/helm@${HELM4_VERSION}" "${HELM4_VERSION}" 
 build_tool kustomize "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" "${KUSTOMIZE_VERSION}" \
   "-s -w"
 
+# ~25 s on a first build (2 cores).
+build_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}" "${ACTIONLINT_VERSION}" \
+  "-s -w -X github.com/rhysd/actionlint.version=${ACTIONLINT_VERSION}"
+
 # The tests' oracle for YAML 1.1 types: a small program of this repo, built from its go.mod/go.sum.
 k8syaml_src="${REPO_ROOT}/tests/tools/k8syaml"
 k8syaml_spec="$(cat "${k8syaml_src}"/go.mod "${k8syaml_src}"/go.sum "${k8syaml_src}"/main.go | sha256sum | cut -c1-16) $(go env GOVERSION)"
@@ -133,6 +140,7 @@ rm -rf "${TOOLS_DIR}/tmp"
 echo "helm3: $("${BIN_DIR}/helm3" version --short)"
 echo "helm4: $("${BIN_DIR}/helm4" version --short)"
 echo "kustomize: $("${BIN_DIR}/kustomize" version)"
+echo "actionlint: $(tool_version actionlint)"
 
 # Pre-installed tools: they must exist; their version output is only shown.
 missing=0
