@@ -70,7 +70,10 @@ def test_recreate_outage_is_moved_not_lengthened(node_paths: node.Paths) -> None
     assert without.failed > 0 and without.seconds_without_serving > 0, explain(without)
     # Whole seconds with no successful request: 1-2 either way on this node. Were the 10 s sleep added to
     # the outage (the old timeline model), it would be 10 more; 2 absorbs where the outage falls in a second.
-    assert with_.seconds_without_serving <= without.seconds_without_serving + 2, f"{explain(without)}; {explain(with_)}"
+    # With no patch at all both runs install the same manifests, and their outages differ only by the
+    # node's own variance (1 s and 4 s were seen for the same StatefulSet); any patch must not lengthen it.
+    if with_.patch_paths:
+        assert with_.seconds_without_serving <= without.seconds_without_serving + 2, f"{explain(without)}; {explain(with_)}"
     assert with_.first_failure_s is not None and without.first_failure_s is not None
     assert with_.first_failure_s >= without.first_failure_s + 5, "the terminating pod keeps serving during its sleep"
 
@@ -82,4 +85,7 @@ def test_single_replica_statefulset_gets_no_sleep(node_paths: node.Paths) -> Non
     assert without.failed > 0 and without.seconds_without_serving > 0, explain(without)
     assert not any("lifecycle" in p for p in with_.patch_paths), with_.patch_paths
     assert any(f.startswith("info prestop-sleep") and "1-replica StatefulSet" in f for f in with_.findings), with_.findings
-    assert with_.seconds_without_serving <= without.seconds_without_serving + 2, f"{explain(without)}; {explain(with_)}"
+    # With no patch at all both runs install the same manifests, and their outages differ only by the
+    # node's own variance (1 s and 4 s were seen for the same StatefulSet); any patch must not lengthen it.
+    if with_.patch_paths:
+        assert with_.seconds_without_serving <= without.seconds_without_serving + 2, f"{explain(without)}; {explain(with_)}"
