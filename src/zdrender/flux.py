@@ -106,10 +106,19 @@ def block(found: Patches, column: int = 0) -> list[str]:
     lines = [pad + "postRenderers:", pad + "  - kustomize:", pad + "      patches:"]
     for entry in found.entries:
         lines.append(pad + "        - target:")
-        lines += [pad + f"            {key}: {emit.scalar(text)}" for key, text in entry["target"].items()]
+        lines += [pad + f"            {key}: {_scalar(text)}" for key, text in entry["target"].items()]
         lines.append(pad + "          patch: |")
         lines += [pad + "            " + line for line in entry["patch"].splitlines()]
     return lines
+
+
+def _scalar(text: str) -> str:
+    """A plain scalar, or single-quoted when it must be quoted and can be: 'web\\.app' reads better
+    than the double-quoted form, which doubles the backslash."""
+    written = emit.scalar(text)
+    if written.startswith('"') and "\\" in written and "'" not in text and text.isprintable():
+        return f"'{text}'"
+    return written
 
 
 def fragment(found: Patches) -> str:

@@ -117,3 +117,59 @@ def test_flux_patches_applied_by_kustomize_give_zdrenders_render(corpus, tmp_pat
     assert not failures, "kustomize's result differs from zdrender's render:\n" + "\n".join(failures)
     assert compared >= len(corpus) - len(refused) and compared > 0
     assert patched_objects > 0
+
+
+LISTED = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web.app}
+  spec:
+    replicas: 3
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        containers: [{name: web, image: example/web:1, ports: [{containerPort: 8080}]}]
+- apiVersion: v1
+  kind: Service
+  metadata: {name: web.app}
+  spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-app
+  annotations: {zdrender.io/prestop-seconds: "20"}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: other}}
+  template:
+    metadata: {labels: {app: other}}
+    spec:
+      containers: [{name: web, image: example/web:1, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-app}
+spec: {selector: {app: other}, ports: [{port: 80}]}
+"""
+
+
+def test_list_items_and_dotted_names_through_kustomize(tmp_path):
+    """A List's item is patched as the object kustomize splits it into, and `web.app`'s patch (its
+    dot escaped: kustomize's name is a regular expression) does not reach `web-app`, whose own
+    preStop sleep is 20 s."""
+    tool("kustomize")
+    fragment, _ = flux(LISTED)
+    patches = yaml.safe_load(fragment)["postRenderers"][0]["kustomize"]["patches"]
+    assert len(patches) == 2
+    built = kustomize(tmp_path / "listed", LISTED, patches)
+    assert built.returncode == 0, built.stderr
+    rendered = pipeline.run(LISTED, settings_from_args(None, None, None)).output
+    expected, got = objects(rendered), objects(built.stdout)
+    assert got == expected
+    sleeps = {key[3]: obj["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"] for key, obj in got.items() if key[1] == "Deployment"}
+    assert sleeps == {"web.app": 10, "web-app": 20}

@@ -79,6 +79,7 @@ def test_fragment_has_one_targeted_json6902_patch_per_changed_object():
     (entry,) = renderer["kustomize"]["patches"]
     # name and namespace are anchored regular expressions in kustomize: a dot is escaped
     assert entry["target"] == {"group": "apps", "version": "v1", "kind": "Deployment", "name": r"web\.app", "namespace": "shop"}
+    assert "            name: 'web\\.app'\n" in done.stdout
     ops = yaml.safe_load(entry["patch"])
     assert ops == [e for e in explained(DEPLOYMENT) if e["kind"] == "Deployment"][0]["patch"]
 
