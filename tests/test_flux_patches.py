@@ -81,7 +81,7 @@ def test_fragment_has_one_targeted_json6902_patch_per_changed_object():
     assert entry["target"] == {"group": "apps", "version": "v1", "kind": "Deployment", "name": r"web\.app", "namespace": "shop"}
     assert "            name: 'web\\.app'\n" in done.stdout
     ops = yaml.safe_load(entry["patch"])
-    assert ops == [e for e in explained(DEPLOYMENT) if e["kind"] == "Deployment"][0]["patch"]
+    assert ops == next(e for e in explained(DEPLOYMENT) if e["kind"] == "Deployment")["patch"]
 
 
 def test_core_group_is_left_out_of_the_target():

@@ -120,9 +120,7 @@ def flux(
     assignments: SetOption = None,
     config: ConfigOption = None,
     output_format: Annotated[str, typer.Option("--format", help="fragment: the postRenderers block to paste under a HelmRelease spec.")] = "fragment",
-    helmrelease: Annotated[
-        str | None, typer.Option("--helmrelease", help="Print this HelmRelease file with its spec.postRenderers replaced (or added), comments kept.", show_default=False)
-    ] = None,
+    helmrelease: Annotated[str | None, typer.Option("--helmrelease", help="Print this HelmRelease file with its spec.postRenderers replaced (or added), comments kept.", show_default=False)] = None,
 ) -> None:
     """Print zdrender's changes as Flux HelmRelease postRenderers: one JSON 6902 kustomize patch per changed object."""
     from . import flux as fluxcd

@@ -35,13 +35,18 @@ def target(obj: dict[str, Any]) -> dict[str, str]:
     regular expressions, so the dots a Kubernetes name may hold are escaped."""
     api_version = str(obj.get("apiVersion", ""))
     group, _, version = api_version.rpartition("/")
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = _meta(obj)
     selector = {"group": group, "version": version, "kind": str(obj.get("kind", "")), "name": _literal(str(meta.get("name", "")))}
     if not group:
         del selector["group"]  # the core group: kustomize matches "" as any group, so say nothing
     if meta.get("namespace"):
         selector["namespace"] = _literal(str(meta["namespace"]))
     return selector
+
+
+def _meta(obj: Any) -> dict[str, Any]:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def _literal(text: str) -> str:
@@ -54,8 +59,7 @@ def patch_text(ops: list[dict[str, Any]]) -> str:
 
 
 def _where(obj: Any, file: str | None) -> str:
-    meta = obj.get("metadata") if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict) else {}
-    name = f"{obj.get('kind') if isinstance(obj, dict) else '?'}/{meta.get('name')}"
+    name = f"{obj.get('kind') if isinstance(obj, dict) else '?'}/{_meta(obj).get('name')}"
     return f"{file}: {name}" if file and file != "-" else name
 
 
