@@ -583,11 +583,11 @@ def krm_mode(objs: list, args: list[str], settings, stream_result) -> None:
 
 
 def cli_modes(text: str, args: list[str]) -> None:
-    """check, diff and explain through the Typer app, in-process."""
+    """check, diff, explain and flux through the Typer app, in-process."""
     from zdrender.cli import app
 
     runner = CliRunner()
-    for command, codes in (("check", (0, 1, 2)), ("diff", (0, 2)), ("explain", (0, 2))):
+    for command, codes in (("check", (0, 1, 2)), ("diff", (0, 2)), ("explain", (0, 2)), ("flux", (0, 2))):
         outcome = runner.invoke(app, [command, *args], input=text)
         assert outcome.exception is None or isinstance(outcome.exception, SystemExit), (command, outcome.exception)
         assert outcome.exit_code in codes, (command, outcome.exit_code, outcome.output)

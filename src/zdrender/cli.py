@@ -26,6 +26,8 @@ EPILOG = """Examples:
 
   zdrender explain rendered.yaml          # the JSON patch for every document
 
+  helm template web ./chart | zdrender flux > post-renderers.yaml   # for a Flux HelmRelease
+
   zdrender --set prestop-seconds=15 --set drain-seconds=30 < in.yaml
 """
 
@@ -109,6 +111,42 @@ def explain(
     except (ValueError, SettingsError) as err:
         raise fail(str(err)) from None
     print(json.dumps(entries, indent=2, default=str))
+
+
+@app.command()
+def flux(
+    files: Files = None,
+    kube_version: KubeVersion = None,
+    assignments: SetOption = None,
+    config: ConfigOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="fragment: the postRenderers block to paste under a HelmRelease spec.")] = "fragment",
+    helmrelease: Annotated[str | None, typer.Option("--helmrelease", help="Print this HelmRelease file with its spec.postRenderers replaced (or added), comments kept.", show_default=False)] = None,
+) -> None:
+    """Print zdrender's changes as Flux HelmRelease postRenderers: one JSON 6902 kustomize patch per changed object."""
+    from . import flux as fluxcd
+    from . import pipeline
+    from .settings import SettingsError
+
+    _one_of("--format", output_format, ("fragment",))
+    paths = files or ["-"]
+    found = fluxcd.Patches()
+    try:
+        settings = _settings(kube_version, assignments, config)
+        for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, parse_all=True)):
+            if not any(d.holds_object for d in result.documents):
+                raise ValueError(f"{'stdin' if path == '-' else path}: holds no manifests; check that the renderer produced output")
+            fluxcd.collect(result, found, path if len(paths) > 1 else None)
+        if helmrelease is not None:
+            from .runner import read_input
+
+            out = fluxcd.helmrelease(read_input(helmrelease), found, helmrelease)
+        else:
+            out = fluxcd.fragment(found)
+    except (ValueError, SettingsError) as err:
+        raise fail(str(err)) from None
+    for message in found.warnings:
+        sys.stderr.write(f"zdrender: warning: {one_line(message)}\n")
+    sys.stdout.write(out)
 
 
 @app.command("rules")
