@@ -65,3 +65,17 @@ def test_the_message_names_the_chain():
         "fix: terminationGracePeriodSeconds 40"
     )
     assert shipper.message.endswith('native sidecar "fluent-bit"\'s 45s sleep + 5s to exit, so the kubelet kills native sidecar "fluent-bit" mid-drain; fix: terminationGracePeriodSeconds 50')
+
+
+def test_native_sidecars_without_main_containers_do_not_crash():
+    """`containers: null` beside native sidecars (found by the mutation test): max() of no needs raised."""
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec:\n      initContainers:\n"
+        "        - {name: envoy, image: envoyproxy/envoy:v1.31.0, restartPolicy: Always, lifecycle: {preStop: {sleep: {seconds: 5}}}}\n"
+        "      containers: null\n"
+    )
+    result = render(text, ["--kube-version=1.30"])
+    assert [f.rule for f in result.findings if f.severity == "error"] == []
+    planned = [op["value"] for op in result.documents[0].ops if op["path"].endswith("terminationGracePeriodSeconds")]
+    assert planned in ([], [30])  # 5 s sleep + 5 s exit is under the default 30 s

@@ -112,14 +112,15 @@ def required_seconds(workload: Workload, drain: int, sidecar_exit: int) -> tuple
         return None
     if natives and mains:  # their turn comes once the main containers have drained, sleep or not
         needs.append((drain, f"the main containers' {drain}s drain", "it"))
-    clock, what, who = max(needs, key=lambda need: need[0])
+    # No main container at all (the API refuses such a pod; it must not crash us): only the natives count.
+    clock, what, who = max(needs, key=lambda need: need[0]) if needs else (0, "", "it")
     for c in reversed(natives):  # the kubelet stops native sidecars last defined first, each after the one before
         sleep = c.prestop_sleep or 0
         label = f'native sidecar "{c.name}"'
         if sleep > clock:
             clock, what = sleep + sidecar_exit, f"{label}'s {sleep}s sleep + {sidecar_exit}s to exit"
         else:
-            clock, what = clock + sidecar_exit, f"{what}, then {label}'s {sidecar_exit}s to exit"
+            clock, what = clock + sidecar_exit, (f"{what}, then " if what else "") + f"{label}'s {sidecar_exit}s to exit"
         who = label
     return clock, what, who
 
