@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 import jsonpatch
@@ -36,13 +37,17 @@ def node_lines(root, parts: list[str], parsed: tuple[str, set[int]], key: bool =
     return lines | set(range(start, end + 1))
 
 
+# The line breaks of YAML 1.1, as libyaml's marks count them (and str.splitlines splits at them).
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _end(node, parsed: tuple[str, set[int]]) -> int:
     """0-based line of the node's last character (yamldoc.node_end: aliases end with their `*name` token)."""
     text, shared = parsed
     last = max(yamldoc.node_end(node, text, shared) - 1, node.start_mark.index)
     while last > node.start_mark.index and text[last] in "\r\n":
         last -= 1
-    return text.count("\n", 0, last)
+    return len(_LINE_BREAKS.findall(text, 0, last))  # as marks count lines: NEL, LS and PS break them too
 
 
 def check(text: str, settings, *, validate_version: str | None = None) -> pipeline.Result:
