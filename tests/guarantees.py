@@ -166,6 +166,8 @@ def _valid(obj: dict, version: str) -> bool:
         validate(obj, version)
     except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError):
         return False
+    except OSError:  # kubernetes-validate names its schema file after apiVersion and kind: a mutated one may be too long
+        return False
     return True
 
 
