@@ -18,8 +18,9 @@ takes them as new resources. Findings become `results` (kyaml's `framework.Resul
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -79,11 +80,39 @@ def _run(text: str, settings_for: Callable[[Any], Settings], rules: tuple[Module
         outcome = _run(text.replace("\r", "\n"), settings_for, rules)
         outcome.output = outcome.output.replace("\n", "\r")
         return outcome
-    parsed_stream, document, parsed = _parse(text)
+    parsed_stream = stream.split(text)
+    fast = _run_cut(parsed_stream, settings_for, rules)
+    if fast is not None:
+        return fast
+    document, parsed = _parse(parsed_stream)
     settings = settings_for(_function_config(parsed.data))
-    edited = _edit_items(document, parsed, settings, rules)
+    cut = None if parsed.shared else _node_cut(document.text, parsed)  # an alias may point into another item
+    edited = _edit_items(document, cut, settings, rules) if cut is not None else _no_items(document.text, parsed.root, parsed.data)
     if edited is None:
         return _edit_whole(text, settings, rules)
+    return _outcome(parsed_stream, document, edited)
+
+
+def _run_cut(parsed_stream: stream.Stream, settings_for: Callable[[Any], Settings], rules: tuple[ModuleType, ...]) -> Outcome | None:
+    """The common case, without parsing the list: its items cut from its text (`_text_cut`). None
+    when the text does not prove that cut, or on any error: the caller then parses the whole list,
+    and reports errors, as it always did."""
+    documents = [d for d in parsed_stream.documents if d.has_content]
+    if len(documents) != 1 or documents[0].kind != KIND:
+        return None
+    document = documents[0]
+    cut = _text_cut(document.text)
+    if cut is None:
+        return None
+    try:
+        settings = settings_for(_function_config(cut.data))
+        edited = _edit_items(document, cut, settings, rules)
+    except (KRMError, SettingsError, pipeline.InputError, yamldoc.YAMLError):
+        return None
+    return None if edited is None else _outcome(parsed_stream, document, edited)
+
+
+def _outcome(parsed_stream: stream.Stream, document: stream.Document, edited: tuple[str, list[Finding]]) -> Outcome:
     output, findings = edited
     texts = [output if d is document else d.text for d in parsed_stream.documents]
     return Outcome(output=parsed_stream.join(texts), findings=findings)
@@ -110,28 +139,22 @@ def _edit_whole(text: str, settings: Settings, rules: tuple[ModuleType, ...]) ->
 # -- item by item ---------------------------------------------------------------------------------
 @dataclass
 class _Item:
-    """One item's text, cut out of the list: from its `-` line up to the next item's."""
+    """One item's text in the list: from its `-` line up to the next item's, less the comment lines
+    left of its keys just before that (they belong to no item)."""
 
     start: int  # offsets in the list's text
     end: int
     dash: int  # column of the item's `-`
     column: int  # column of the item's keys
-    text: str
 
-    def body(self) -> str | None:
-        """The item as a document of its own: `-` blanked, dedented to column 0 (None: not possible)."""
-        lines = self.text.splitlines(keepends=True)
-        lines[0] = lines[0][: self.dash] + " " + lines[0][self.dash + 1 :]
-        indent = " " * self.column
-        body = []
-        for line in lines:
-            if line.startswith(indent):
-                body.append(line[self.column :])
-            elif not line.strip():
-                body.append(line.lstrip(" \t"))
-            else:
-                return None  # a line left of the item's keys (a comment): keep the slow path
-        return "".join(body)
+    def body(self, text: str) -> str | None:
+        """The item as a document of its own: `-` blanked, dedented to column 0 (None: not possible).
+        A comment line left of the keys loses its indentation: `restore` does not give such an item
+        back, which is checked for the edited ones."""
+        item = "\n" + text[self.start : self.start + self.dash] + " " + text[self.start + self.dash + 1 : self.end]
+        if _left_of(self.column).search(item):
+            return None  # a line left of the item's keys: keep the slow path
+        return _dedent(self.column).sub("\n", item)[1:]
 
     def restore(self, body: str) -> str:
         """The inverse of `body()` for an edited body."""
@@ -140,8 +163,36 @@ class _Item:
         return text[: self.dash] + "-" + text[self.dash + 1 :]
 
 
-def _items(text: str, root: Any) -> list[_Item] | None:
-    """The items of a block `items:` sequence as text slices (None when the list has another shape)."""
+@functools.cache
+def _left_of(column: int) -> re.Pattern[str]:
+    """A line left of `column` that is neither blank nor a comment (after its line break: a pattern that
+    starts with a literal is searched for far faster than one that starts with `^`)."""
+    return re.compile(rf"\n(?! {{{column}}}|[ \t]*(?:#|\r?$))", re.MULTILINE)
+
+
+@functools.cache
+def _dedent(column: int) -> re.Pattern[str]:
+    """What `_Item.body` takes off a line: `column` spaces, else all blanks before a comment or a line break."""
+    return re.compile(rf"\n(?: {{{column}}}|[ \t]+(?=#|\r?$))", re.MULTILINE)
+
+
+@dataclass
+class _Cut:
+    """A list's items cut out of its text, and where around them the list's own entries are."""
+
+    items: list[_Item]
+    data: dict[str, Any]  # the list; from a text cut, all of it but the items
+    listed: list[Any] | None  # the items' data when the whole list was parsed
+    items_end: Callable[[], int]  # where new items go: after the line of the last item's last node
+    root_end: Callable[[], int]  # where a `results` entry goes: after the line of the list's last node
+    root_column: int
+    seq_indent: int  # how far the items' `-` are right of the `items` key
+
+
+def _node_cut(text: str, parsed: yamldoc.Parsed) -> _Cut | None:
+    """The items of a block `items:` sequence as text slices, found from the parsed list's nodes
+    (None when the list has another shape)."""
+    root = parsed.root
     node = yamldoc.mapping_value(root, "items")
     if not isinstance(node, SequenceNode) or node.flow_style or not node.value:
         return None
@@ -158,60 +209,200 @@ def _items(text: str, root: Any) -> list[_Item] | None:
         starts.append((line, item.start_mark.column))
     end = patch.after_line(text, yamldoc.node_end(node))
     bounds = [s for s, _ in starts] + [end]
-    return [_Item(start=bounds[i], end=bounds[i + 1], dash=dash, column=column, text=text[bounds[i] : bounds[i + 1]]) for i, (_, column) in enumerate(starts)]
+    items_key = yamldoc.mapping_key(root, "items")
+    return _Cut(
+        items=[_Item(start=bounds[i], end=bounds[i + 1], dash=dash, column=column) for i, (_, column) in enumerate(starts)],
+        data=parsed.data,
+        listed=parsed.data["items"],
+        items_end=lambda: end,
+        root_end=lambda: patch.after_line(text, yamldoc.node_end(root)),
+        root_column=root.value[0][0].start_mark.column,  # type: ignore[union-attr]
+        seq_indent=max(0, dash - (items_key.start_mark.column if items_key is not None else 0)),
+    )
 
 
-def _edit_items(document: stream.Document, parsed: yamldoc.Parsed, settings: Settings, rules: tuple[ModuleType, ...]) -> tuple[str, list[Finding]] | None:
+# What `_text_cut` reads, each after a line break (see `_left_of`); the text is searched with one in front.
+_ITEMS_KEY = re.compile(r"\nitems[ \t]*:[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)  # `items:`, its value below
+_AFTER_ITEMS = re.compile(r"\n(?![ \t\r\n#]|-(?:[ \t\r\n]|$))", re.MULTILINE)  # no blank, comment or `-` line
+_DIRECTIVE = re.compile(r"\n%")
+# libyaml's anchor: `&` then letters, digits, `_` or `-`, after a blank or an indicator. No anchor, no alias.
+_ANCHOR = re.compile(r"&[0-9A-Za-z_-]")
+_ANCHOR_AFTER = " \t\r\n[{,:?-"
+_CONTENT_LINE = re.compile(r"\n( *)[^ \t\r\n#]")  # a line with more than a comment: its indentation
+_NO_MAPPING = "{[&*!|>-"  # what starts an item that is no block mapping (or one with an anchor or tag)
+
+
+def _text_cut(text: str) -> _Cut | None:
+    """The items of a block `items:` at column 0, cut from the text without parsing the whole list.
+
+    The items are the lines from one `-` at the first item's column to the next, up to the first line
+    at column 0 that is no `-` entry, comment or blank line (the list's next key). A parser reads the
+    same when each item read alone is a mapping (the pipeline on the item stream reads or checks each
+    one, and fails on a cut inside a quoted scalar or flow collection: it left one unclosed) and the
+    list less its items has `items` at that line; `_run_cut` falls back on any failure. Anchors (an
+    alias may point into another item) and directives (tags the items would need) are left to the parser."""
+    lines = "\n" + text  # offsets in `lines` are one past those in `text`
+    if _DIRECTIVE.search(lines) or any(m.start() == 0 or text[m.start() - 1] in _ANCHOR_AFTER for m in _ANCHOR.finditer(text)):
+        return None
+    keys = list(_ITEMS_KEY.finditer(lines))
+    if len(keys) != 1:
+        return None
+    key_line = keys[0].start()  # in `text`: the `items` key's line
+    begin = patch.after_line(text, keys[0].end() - 1)
+    after = _AFTER_ITEMS.search(lines, begin)  # the line break before `begin`, then on
+    end = after.start() if after is not None else len(text)
+    first = _CONTENT_LINE.search(lines, begin, end + 1)
+    if first is None or lines[first.end() - 1] != "-":
+        return None
+    dash = len(first.group(1))
+    starts = [m.start() for m in re.compile(rf"\n {{{dash}}}-(?=[ \t\r\n]|$)", re.MULTILINE).finditer(lines, begin, end + 1)]
+    del lines
+    items = [_text_item(text, start, stop, dash) for start, stop in zip(starts, [*starts[1:], end])]
+    if not starts or starts[0] != first.start() or None in items:
+        return None
+    frame_text = text[:begin] + text[end:]
+    try:
+        frame = yamldoc.parse(frame_text)
+    except yamldoc.YAMLError:
+        return None
+    entry = yamldoc.mapping_entry(frame.root, "items")
+    data = frame.data
+    if entry is None or entry[0].start_mark.index != key_line or not isinstance(data, dict) or data.get("items") is not None:
+        return None
+    if data.get("kind") != KIND or data.get("apiVersion") not in API_VERSIONS or frame.shared:
+        return None
+    cut_items: list[_Item] = items  # type: ignore[assignment]
+
+    def items_end() -> int:
+        last = cut_items[-1]
+        body = last.body(text)
+        assert body is not None, "checked by the item stream"
+        parsed = yamldoc.parse(body)
+        after = patch.after_line(body, yamldoc.node_end(parsed.root, body, parsed.shared))
+        if after >= len(body):
+            return last.end
+        at = last.start
+        for _ in range(body.count("\n", 0, after)):  # the body keeps the item's lines
+            at = text.index("\n", at) + 1
+        return at
+
+    def root_end() -> int:
+        if frame.root.value[-1][0] is entry[0]:  # type: ignore[union-attr]
+            return items_end()
+        return patch.after_line(frame_text, yamldoc.node_end(frame.root, frame_text, frame.shared)) + end - begin
+
+    return _Cut(items=cut_items, data=data, listed=None, items_end=items_end, root_end=root_end, root_column=0, seq_indent=dash)
+
+
+def _text_item(text: str, start: int, stop: int, dash: int) -> _Item | None:
+    """The item from the `-` at `start` up to `stop`, or None when it starts as no block mapping."""
+    line_end = patch.after_line(text, start + dash + 1)
+    rest = text[start + dash + 1 : line_end]
+    spaces = len(rest) - len(rest.lstrip(" "))
+    if rest.strip() and not rest.lstrip().startswith("#"):
+        column, first = dash + 1 + spaces, rest[spaces]
+    else:  # `-` alone or with a comment: the keys start on a line below
+        keys = _CONTENT_LINE.search(text, line_end - 1, stop)
+        if keys is None:
+            return None
+        column, first = len(keys.group(1)), text[keys.end() - 1]
+    if column <= dash or first in _NO_MAPPING:
+        return None
+    # Comment lines left of the keys just before the next item (`# the next one`) and the blank
+    # lines around them belong to no item.
+    end = cut = stop
+    while True:
+        line_start = text.rfind("\n", line_end - 1, cut - 1) + 1
+        if line_start < line_end:
+            break
+        line = text[line_start:cut]
+        if line.strip() and not (line.lstrip().startswith("#") and len(line) - len(line.lstrip(" ")) < column):
+            break
+        cut = line_start
+        if line.strip():
+            end = cut
+    return _Item(start=start, end=end, dash=dash, column=column)
+
+
+def _edit_items(document: stream.Document, cut: _Cut, settings: Settings, rules: tuple[ModuleType, ...]) -> tuple[str, list[Finding]] | None:
     """Patch the list item by item: its items become a stream of documents for the pipeline (which
     then parses only workloads and their context, each on its own), and the edited items go back in
-    place. None when the list's text cannot be cut into items; the caller takes the slow path."""
-    text, root, data = document.text, parsed.root, parsed.data
-    if parsed.shared:  # an alias may point into another item: items cannot be read one by one
-        return None
-    items = _items(text, root)
-    if items is None:
-        return _no_items(text, root, data)
-    bodies = [item.body() for item in items]
+    place. None when an item cannot be cut that way; the caller takes the slow path."""
+    text, items, nl = document.text, cut.items, document.newline
+    bodies = [item.body(text) for item in items]
     if any(b is None for b in bodies):
         return None
-    separator = "---" + document.newline
-    result = pipeline.run("".join(separator + b for b in bodies), settings, rules=rules)  # type: ignore[operator]
+    separator = "---" + nl
+    item_stream = separator.join(["", *bodies])  # type: ignore[list-item]  # one copy of the items, not two
+    del bodies  # rebuilt for the few items that need them
+    result = pipeline.run(item_stream, settings, rules=rules, keep_nodes=False)
+    del item_stream
     outputs = result.documents
     if len(outputs) != len(items):
         return None
     edits: list[tuple[int, int, str]] = []
-    for item, body, out in zip(items, bodies, outputs):
+    for item, out in zip(items, outputs):
         if out.ops:  # the pipeline checked the edited body; check that it goes back as it came out
-            if item.restore(body) != item.text:  # type: ignore[arg-type]
+            if item.restore(item.body(text)) != text[item.start : item.end]:  # type: ignore[arg-type]
                 return None
             edited = stream.split(out.output).documents[0].text[len(separator) :]  # without appended documents
             edits.append((item.start, item.end, item.restore(edited)))
     findings = result.findings
+    first_lines, line, at = [], document.line, 0  # the stream's line of each item's `-`
+    for item in items:
+        line += text.count("\n", at, item.start)
+        at = item.start
+        first_lines.append(line)
     for f in findings:  # from the item stream to the list: item N's pointer is /items/N
         i = f.document - 1
-        first_line = document.line + text.count("\n", 0, items[i].start)
         f.path = f"/items/{i}{f.path}" if f.path else ""
-        f.locate(document=document.number, index=0, source=f.source, line=first_line + (f.line - outputs[i].document.line - 1) if f.line else first_line)
+        f.locate(document=document.number, index=0, source=f.source, line=first_lines[i] + (f.line - outputs[i].document.line - 1) if f.line else first_lines[i])
+    listed = cut.listed if cut.listed is not None else _LazyItems(outputs, items, text)
     added = [_new_item(f) for f in findings if f.new_object is not None]
-    results = [result_item(f, data["items"]) for f in findings]
-    items_key = yamldoc.mapping_key(root, "items")
-    seq_indent = max(0, items[0].dash - (items_key.start_mark.column if items_key is not None else 0))
-    nl = document.newline
+    results = [result_item(f, listed) for f in findings]
+    del result, outputs, listed
     if added:
-        block = "".join(line + nl for value in added for line in emit.block_item(value, items[0].dash, seq_indent))
+        block = "".join(line + nl for value in added for line in emit.block_item(value, items[0].dash, cut.seq_indent))
         if yamldoc.load(block) != added:
             return None
-        edits.append((items[-1].end, items[-1].end, block))
-    if results and "results" not in data:
-        column = root.value[0][0].start_mark.column if root is not None else 0
-        block = "".join(line + nl for line in emit.block_entry("results", results, column, seq_indent))
+        edits.append((cut.items_end(), cut.items_end(), block))
+    if results and "results" not in cut.data:
+        block = "".join(line + nl for line in emit.block_entry("results", results, cut.root_column, cut.seq_indent))
         if yamldoc.load(block) != {"results": results}:
             return None
-        edits.append((patch.after_line(text, yamldoc.node_end(root)), patch.after_line(text, yamldoc.node_end(root)), block))
+        edits.append((cut.root_end(), cut.root_end(), block))
     output = patch.splice(text, edits, nl)
-    if "results" in data:  # rare: a list that already carries results (our own, run twice)
-        output = patch.apply(output, _results_ops(data, results))
+    if "results" in cut.data:  # rare: a list that already carries results (our own, run twice)
+        output = patch.apply(output, _results_ops(cut.data, results))
     return output, findings
+
+
+class _LazyItems(Sequence[Any]):
+    """The items' data for `result_item` when the list was not parsed: from the item stream's
+    pipeline where it read the item, else read from the item's text when first asked for."""
+
+    def __init__(self, outputs: list[pipeline.DocumentResult], items: list[_Item], text: str):
+        self.outputs, self.items, self.text = outputs, items, text
+        self.read: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
+        if not 0 <= i < len(self.items):
+            raise IndexError(i)
+        if self.outputs[i].parsed is not None:
+            return self.outputs[i].data
+        if i not in self.read:
+            self.read[i] = yamldoc.load(self.items[i].body(self.text) or "")  # never None: read once already
+        return self.read[i]
+
+    def of_kind(self, kind: str | None) -> Iterator[tuple[int, Any]]:
+        """The items that may be of `kind`, in order: those the item stream tells apart by their
+        text alone are not read."""
+        for i, out in enumerate(self.outputs):
+            if out.parsed is not None or not out.document.classified or out.document.kind == kind:
+                yield i, self[i]
 
 
 def _results_ops(data: dict[str, Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -233,8 +424,7 @@ def _is_list(doc: pipeline.DocumentResult) -> bool:
     return isinstance(doc.data, dict) and doc.data.get("kind") == KIND
 
 
-def _parse(text: str) -> tuple[stream.Stream, stream.Document, yamldoc.Parsed]:
-    parsed_stream = stream.split(text)
+def _parse(parsed_stream: stream.Stream) -> tuple[stream.Document, yamldoc.Parsed]:
     documents = [d for d in parsed_stream.documents if d.has_content]
     if len(documents) != 1:
         raise KRMError(f"stdin holds {len(documents)} documents; a ResourceList must be the only one")
@@ -254,7 +444,7 @@ def _parse(text: str) -> tuple[stream.Stream, stream.Document, yamldoc.Parsed]:
         if not isinstance(item, dict):
             at = line + (yamldoc.line_of(parsed.root, ["items", str(i)]) or 1)
             raise KRMError(f"ResourceList items[{i}] (line {at}) is not an object; every item must be a Kubernetes resource")
-    return parsed_stream, documents[0], parsed
+    return documents[0], parsed
 
 
 def _function_config(resource_list: dict[str, Any]) -> Any:
@@ -291,7 +481,7 @@ def _apply(text: str, ops: list[dict[str, Any]]) -> str:
 
 
 # -- results -----------------------------------------------------------------------------------------
-def result_item(finding: Finding, items: list[Any]) -> dict[str, Any]:
+def result_item(finding: Finding, items: Sequence[Any]) -> dict[str, Any]:
     """One kyaml `framework.Result`: message, severity, resourceRef, field, file, tags."""
     entry: dict[str, Any] = {"message": f"[{finding.rule}] {finding.message}", "severity": finding.severity}
     index, parts = _item_of(finding, items)
@@ -311,13 +501,13 @@ def result_item(finding: Finding, items: list[Any]) -> dict[str, Any]:
     return entry
 
 
-def _item_of(finding: Finding, items: list[Any]) -> tuple[int | None, list[str]]:
+def _item_of(finding: Finding, items: Sequence[Any]) -> tuple[int | None, list[str]]:
     """The item a finding is about (from its path `/items/N/...`, else its kind and name), and the
     path inside that item."""
     parts = patch.split_pointer(finding.path) if finding.path else []
     if len(parts) >= 2 and parts[0] == "items" and parts[1].isdigit() and int(parts[1]) < len(items):
         return int(parts[1]), parts[2:]
-    for i, item in enumerate(items):
+    for i, item in items.of_kind(finding.kind) if isinstance(items, _LazyItems) else enumerate(items):
         meta = as_dict(item.get("metadata"))
         if finding.name and item.get("kind") == finding.kind and meta.get("name") == finding.name and meta.get("namespace") == finding.namespace:
             return i, []

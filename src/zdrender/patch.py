@@ -87,7 +87,8 @@ def splice(text: str, edits: list[Edit], newline: str = "") -> str:
             new = newline + new.removesuffix(newline)
         pieces += [text[at:start], new]
         at = end
-    return "".join(pieces) + text[at:]
+    pieces.append(text[at:])  # joined once: `join(...) + rest` copied a whole ResourceList twice
+    return "".join(pieces)
 
 
 def seq_indent(root: Node | None) -> int:
