@@ -243,17 +243,19 @@ def diff(
     """Print, as a unified diff per file, what zdrender would change."""
     from . import pipeline
     from .settings import SettingsError
-    from .unidiff import unified
+    from .unidiff import unified_pieces
 
     paths = files or ["-"]
     chunks = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path, (text, result) in each_file(paths, lambda path, text: (text, pipeline.run(text, settings))):
+        for path, (text, result) in each_file(paths, lambda path, text: (text, pipeline.run(text, settings, keep_nodes=False))):
             name = "stdin" if path == "-" else path
             if not any(d.holds_object for d in result.documents):  # render refuses it too
                 raise ValueError(f"{name}: holds no manifests; check that the renderer produced output")
-            chunks.append(unified(text, result.output, name))
+            befores = result.stream.pieces([d.document.text for d in result.documents])
+            afters = result.stream.pieces([d.output for d in result.documents])
+            chunks.append(unified_pieces(zip(befores, afters), name))  # documents compared one by one
     except (ValueError, SettingsError) as err:
         raise fail(str(err)) from None
     sys.stdout.write("".join(chunks))
