@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
 import yaml
 
-from zdrender.unidiff import unified
+from zdrender.unidiff import unified, unified_pieces
 
-from conftest import ROOT, require
+from conftest import ROOT, corpus_files, require
 from lint_support import BROKEN, CLEAN, DATA, WEB, invoke, only
 
 BASE = only("prestop-sleep", "grace-period")
@@ -124,3 +125,37 @@ def test_a_tab_in_indentation_says_tab_and_its_column():
         result = invoke(["--quiet"], input=text)
         assert result.exit_code == 2
         assert f"a tab at column {column}: YAML indents with spaces only" in result.stderr, result.stderr
+
+
+def test_pieces_give_the_whole_texts_diff():
+    """Pieces (a stream's documents) compared one by one give the diff of the joined texts, also when a
+    piece ends inside a line (it is joined to the next) and when changes in two pieces touch."""
+    cases = [
+        [("a: 1\nb: 2\n", "a: 1\nb: 3\n"), ("c: 1\n" * 10, "c: 1\n" * 10), ("d: 1\n", "d: 2\n")],
+        [("a: 1", "a: 2"), ("\nb: 1\n", "\nb: 1\n")],  # a piece ends inside a line
+        [("x: 1\n", "x: 2\n"), ("y: 1\n", "y: 2\n")],  # one change across two pieces
+        [("same\n", "same\n"), ("", ""), ("end", "end\n")],
+    ]
+    for pairs in cases:
+        before, after = "".join(a for a, _ in pairs), "".join(b for _, b in pairs)
+        assert unified_pieces(pairs, "x.yaml") == unified(before, after, "x.yaml"), pairs
+    assert unified_pieces([("a\n", "a\n"), ("b\n", "b\n")], "x.yaml") == ""
+
+
+@pytest.mark.corpus
+def test_diff_of_a_corpus_stream_applies_with_git(tmp_path, monkeypatch):
+    """Releases of the corpus one after the other: hunks numbered in the whole stream's lines, however
+    many documents lie between them."""
+    git = shutil.which("git")
+    require(git is not None, "git is not installed")
+    files = corpus_files()
+    require(bool(files), "the corpus is absent (set ZDRENDER_CORPUS)")
+    text = "".join(path.read_text() for path in files[::4])  # every fourth release: a few MB, many documents
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stream.yaml").write_text(text)
+    diff = invoke(["diff", "stream.yaml"]).stdout
+    assert diff.count("\n@@ ") > 10
+    subprocess.run([git, "init", "-q", "."], cwd=tmp_path, check=True)
+    subprocess.run([git, "apply", "--check", "-"], input=diff, text=True, cwd=tmp_path, check=True)
+    subprocess.run([git, "apply", "-"], input=diff, text=True, cwd=tmp_path, check=True)
+    assert (tmp_path / "stream.yaml").read_text() == invoke(["--quiet"], input=text).stdout
