@@ -241,24 +241,26 @@ def _text_cut(text: str) -> _Cut | None:
     one, and fails on a cut inside a quoted scalar or flow collection: it left one unclosed) and the
     list less its items has `items` at that line; `_run_cut` falls back on any failure. Anchors (an
     alias may point into another item) and directives (tags the items would need) are left to the parser."""
-    lines = "\n" + text  # offsets in `lines` are one past those in `text`
-    if _DIRECTIVE.search(lines) or any(m.start() == 0 or text[m.start() - 1] in _ANCHOR_AFTER for m in _ANCHOR.finditer(text)):
+    if text.startswith("%") or "\n%" in text or any(m.start() == 0 or text[m.start() - 1] in _ANCHOR_AFTER for m in _ANCHOR.finditer(text)):
         return None
-    keys = list(_ITEMS_KEY.finditer(lines))
+    # The patterns match from the line break before a line (see `_left_of`): offsets are one less.
+    keys = [(m.start() + 1, m.end()) for m in _ITEMS_KEY.finditer(text)]  # the `items:` lines: start, end
+    on_first_line = _ITEMS_KEY.match("\n" + text[: text.find("\n") + 1])
+    if on_first_line:
+        keys.insert(0, (0, on_first_line.end() - 1))
     if len(keys) != 1:
         return None
-    key_line = keys[0].start()  # in `text`: the `items` key's line
-    begin = patch.after_line(text, keys[0].end() - 1)
-    after = _AFTER_ITEMS.search(lines, begin)  # the line break before `begin`, then on
-    end = after.start() if after is not None else len(text)
-    first = _CONTENT_LINE.search(lines, begin, end + 1)
-    if first is None or lines[first.end() - 1] != "-":
+    key_line, key_line_end = keys[0]
+    begin = patch.after_line(text, key_line_end)
+    after = _AFTER_ITEMS.search(text, begin - 1)
+    end = after.start() + 1 if after is not None else len(text)
+    first = _CONTENT_LINE.search(text, begin - 1, end)
+    if first is None or text[first.end() - 1] != "-":
         return None
     dash = len(first.group(1))
-    starts = [m.start() for m in re.compile(rf"\n {{{dash}}}-(?=[ \t\r\n]|$)", re.MULTILINE).finditer(lines, begin, end + 1)]
-    del lines
+    starts = [m.start() + 1 for m in re.compile(rf"\n {{{dash}}}-(?=[ \t\r\n]|$)", re.MULTILINE).finditer(text, begin - 1, end)]
     items = [_text_item(text, start, stop, dash) for start, stop in zip(starts, [*starts[1:], end])]
-    if not starts or starts[0] != first.start() or None in items:
+    if not starts or starts[0] != first.start() + 1 or None in items:
         return None
     frame_text = text[:begin] + text[end:]
     try:
