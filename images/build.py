@@ -34,10 +34,11 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILDER = Path(__file__).resolve()
@@ -310,7 +311,7 @@ def gzipped(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def cached_layer(name: str, key: str, fill, below: set[str], owners: dict[str, int] | None = None) -> Layer:  # type: ignore[no-untyped-def]
+def cached_layer(name: str, key: str, fill: Callable[[Path], None] | None, below: set[str], owners: dict[str, int] | None = None) -> Layer:
     """The layer `name` for inputs `key`, built by `fill(stage)` unless cached; its ELF files may
     link libraries of the layers below (`below`)."""
     folder = cache_dir() / "layers"
@@ -321,6 +322,7 @@ def cached_layer(name: str, key: str, fill, below: set[str], owners: dict[str, i
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=f"{name}-stage-") as tmp:
         stage = Path(tmp)
+        assert fill is not None, f"layer {name} is not cached"
         fill(stage)
         libraries = libraries_in(stage)
         check_libraries(stage, below | libraries)
@@ -396,7 +398,8 @@ def _wheel_metadata(wheel: Path) -> str:
 
 def source_files() -> list[Path]:
     """What zdrender's wheel is built from."""
-    return sorted(p for p in (ROOT / "src").rglob("*") if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)) + [ROOT / n for n in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in")]
+    sources = sorted(p for p in (ROOT / "src").rglob("*") if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p))
+    return sources + [ROOT / n for n in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in")]
 
 
 def zdrender_layer(below: set[str]) -> Layer:
@@ -469,7 +472,8 @@ def cmp_tools_layer(below: set[str]) -> Layer:
     def fill(stage: Path) -> None:
         for deb in files:
             unpack_deb(deb, stage)
-        os.symlink("dash", stage / "usr" / "bin" / "sh")
+        if os.readlink(stage / "usr" / "bin" / "sh") != "dash":  # dash ships /bin/sh
+            raise BuildError("the dash package no longer ships /bin/sh -> dash")
         bin_dir = stage / "usr" / "local" / "bin"
         bin_dir.mkdir(parents=True)
         for name, path in tools.items():
@@ -528,7 +532,7 @@ def write_archive(image: Image, layers: list[Layer], dest: Path) -> dict:
         sort_keys=True,
         separators=(",", ":"),
     ).encode()
-    descriptor = {
+    descriptor: dict[str, Any] = {
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": "sha256:" + hashlib.sha256(manifest).hexdigest(),
         "size": len(manifest),
