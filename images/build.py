@@ -165,10 +165,14 @@ def debs(packages: Iterable[str]) -> list[Path]:
     out = cache_dir() / "debs"
     out.mkdir(parents=True, exist_ok=True)
     packages = list(packages)
+    show = ("apt-cache", "show", "--no-all-versions", *(f"{p}:{ARCH}" for p in packages))
     try:
-        info = run("apt-cache", "show", "--no-all-versions", *(f"{p}:{ARCH}" for p in packages))
+        info = run(*show)
     except BuildError as err:
-        raise BuildError(f"apt does not know every Debian package of the image ({err}); run `apt-get update`") from None
+        if os.geteuid() != 0:  # a machine whose package lists were cleaned, as in many CI images
+            raise BuildError(f"apt does not know every Debian package of the image ({err}); run `apt-get update`") from None
+        run("apt-get", "update", "-qq")
+        info = run(*show)
     files = {}
     for paragraph in info.strip().split("\n\n"):
         fields = dict(re.findall(r"^(Package|Version|Architecture): (.+)$", paragraph, re.M))
@@ -375,7 +379,12 @@ def wheels() -> tuple[Path, list[Path]]:
     x86_64 (downloaded once per dependency list)."""
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     out = Path(tempfile.mkdtemp(prefix="zdrender-wheel-"))
-    run(*pip, "wheel", "--no-deps", "-w", out, ROOT, timeout=600)
+    # From a copy of the sources: setuptools reuses the tree's build/ folder, where a module deleted
+    # from src/ would live on into the wheel.
+    for path in source_files():
+        (out / "source" / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, out / "source" / path.relative_to(ROOT))
+    run(*pip, "wheel", "--no-deps", "-w", out, out / "source", timeout=600)
     wheel = next(out.glob("zdrender-*.whl"))
     requires = sorted(line for line in (_wheel_metadata(wheel)).splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line)
     deps = cache_dir() / "wheels" / digest_of(*requires, *WHEEL_PLATFORMS)
