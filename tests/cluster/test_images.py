@@ -125,15 +125,30 @@ def test_cmp_image_runs_the_helm_plugin_like_helm_and_zdrender_on_the_host(node_
     assert b"preStop" in ran.stdout
 
 
+def test_cmp_image_fails_a_failing_helm_with_nothing_on_stdout(node_paths, images, tmp_path):
+    """The image's /bin/sh is dash, which has no pipefail: the reason the plugin keeps helm's output
+    in a variable. A helm that fails must fail the plugin, with no partial stream for auto-prune."""
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: broken\nversion: 0.1.0\n")
+    (chart / "templates" / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n")
+    (chart / "templates" / "broken.yaml").write_text('{{ fail "the chart is broken" }}\n')
+    for path in (tmp_path, *chart.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # user 999 reads it
+
+    ran = run_in(node_paths, images["cmp"].image, *plugin_command("plugin.yaml"), mounts=(f"type=bind,src={chart},dst=/repo/chart,options=rbind:ro",), env=ARGOCD_ENV, cwd="/repo/chart")
+
+    assert ran.returncode != 0 and ran.stdout == b""
+    assert b"the chart is broken" in ran.stderr
+
+
 def test_cmp_image_runs_the_kustomize_plugin(node_paths, images, tmp_path):
     app = tmp_path / "app"
     app.mkdir()
-    app.chmod(0o755)  # user 999 reads it
     shutil.copy(ROOT / "examples" / "rendered.yaml", app / "rendered.yaml")
     (app / "kustomization.yaml").write_text("resources:\n  - rendered.yaml\n")
-    for f in app.iterdir():
-        f.chmod(0o644)
-    tmp_path.chmod(0o755)
+    for path in (tmp_path, *app.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # user 999 reads it
 
     ran = run_in(node_paths, images["cmp"].image, *plugin_command("plugin-kustomize.yaml"), mounts=(f"type=bind,src={app},dst=/repo/app,options=rbind:ro",), env=ARGOCD_ENV, cwd="/repo/app")
 
