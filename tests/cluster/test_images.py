@@ -2,7 +2,8 @@
 and run there the way their users run them:
 
 - the KRM function image gets a ResourceList on stdin, as `kpt fn eval --image` gives it (kpt itself
-  needs docker, podman or nerdctl to run an image, none of which exists here; the list comes from
+  runs an image with docker, podman or nerdctl, none of which can run here: the docker CLI has no
+  daemon, nerdctl is refused by the Go module proxy, podman is not installed; the list comes from
   `kpt fn source`, the same text kpt pipes in);
 - the Argo CD sidecar image runs each plugin's exact `generate` command as argocd-cmp-server does, as
   user 999 with a read-only root and a read-only application folder, with the variables Argo CD sets.
