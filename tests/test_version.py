@@ -17,10 +17,11 @@ VERSION = zdrender.__version__
 # Each place that quotes zdrender's version, and how it is spelled there.
 NUMBER = r"(\d+(?:\.\d+)*(?:[a-z]+\d*)?)"
 QUOTED = {
-    "README.md": [rf"zdrender-cmp:{NUMBER}", rf"rev: v{NUMBER}"],
+    "README.md": [rf"zdrender-cmp:{NUMBER}", rf"zdrender-krm:{NUMBER}", rf"rev: v{NUMBER}"],
     "examples/argocd/README.md": [rf"zdrender-cmp:{NUMBER}"],
     "examples/argocd/Dockerfile": [rf"zdrender-cmp:{NUMBER}"],
     "examples/argocd/repo-server-patch.yaml": [rf"zdrender-cmp:{NUMBER}"],
+    "images/krm/Dockerfile": [rf"zdrender-krm:{NUMBER}"],
 }
 
 
