@@ -102,6 +102,8 @@ def ingress_controller(ingress: IngressDetail, classes: list[tuple[str, str, boo
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """The health check a load balancer runs against its targets, as its annotations and defaults set it."""
+
     interval: int
     timeout: int
     unhealthy: int

@@ -30,6 +30,8 @@ Edit = tuple[int, int, str]  # text[start:end] becomes the string
 
 @dataclass
 class _Located:
+    """One op of a batch, located in the text: what it touches, for `_depends`."""
+
     parts: list[str]
     edit: Edit
     shifts: list[str] | None  # the sequence whose items this op inserts or removes (later indices move)

@@ -23,6 +23,8 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class Knob:
+    """One setting: its key, default and help, how its values are read and checked."""
+
     key: str
     default: Any
     help: str

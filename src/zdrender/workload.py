@@ -49,6 +49,8 @@ def pointer(*parts: str | int) -> str:
 
 @dataclass
 class Probe:
+    """A container's probe, read with the API's defaults."""
+
     raw: dict[str, Any]
 
     def __getitem__(self, key: str) -> Any:
@@ -68,6 +70,8 @@ class Probe:
 
 @dataclass
 class Container:
+    """A container of the pod template (an init container too), with what the rules read of it."""
+
     index: int
     pointer: str  # JSON pointer of the container in the document
     raw: dict[str, Any]

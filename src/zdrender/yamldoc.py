@@ -178,6 +178,8 @@ class YAMLError(Exception):
 
 @dataclass
 class Parsed:
+    """A document read: its node graph (kept for locating and editing) and its data."""
+
     root: Node | None
     data: Any
     shared: set[int]  # ids of nodes reached more than once (anchors with aliases)

@@ -10,7 +10,6 @@ order is part of the contract.
 from __future__ import annotations
 
 import re
-import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
@@ -58,6 +57,8 @@ def rationale(rule: ModuleType) -> str:
 
 def examples(rule: ModuleType) -> list[tuple[str, str, str]]:
     """(FAIL or PASS, what it shows, the YAML stream) for each example in the rule's docstring."""
+    import textwrap  # not on the render path
+
     doc = rule.__doc__ or ""
     if _EXAMPLES not in doc:
         return []

@@ -15,6 +15,8 @@ NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by de
 
 @dataclass
 class RuleContext:
+    """What a rule plans with besides the workload: its settings, the stream, and the op builders."""
+
     settings: Settings  # with the workload's own annotations applied
     stream: StreamContext
     document: dict[str, Any]  # the working copy of the whole document, for op builders
