@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,18 @@ def test_render_path_imports_only_what_rendering_needs():
 
 def test_a_stream_without_workloads_applies_no_patch():
     assert render_in_a_fresh_process(NO_WORKLOADS, (*NOT_ON_THE_RENDER_PATH, "jsonpatch", "jsonpointer")) == []
+
+
+def test_pyyaml_finds_its_reader_pattern_precompiled():
+    """entry.main leaves the cheap equivalent of yaml.reader's pattern in re's cache; PyYAML must use it
+    (a PyYAML whose pattern changed, or a Python whose re cache did, needs entry.py updated)."""
+    probe = "import sys; sys.argv = ['zdrender', '-q']\nfrom zdrender import entry\nentry.main()\nimport yaml.reader\nsys.stderr.write(ascii(yaml.reader.Reader.NON_PRINTABLE.pattern))\n"
+    done = subprocess.run([sys.executable, "-c", probe], input=NO_WORKLOADS, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ascii(entry.NON_PRINTABLE_COMPLEMENT), done.stderr[-300:]
+
+
+def test_the_precompiled_pattern_matches_what_pyyaml_wrote():
+    every_code_point = "".join(map(chr, range(sys.maxunicode + 1)))
+    ours = [m.start() for m in re.compile(entry.NON_PRINTABLE_COMPLEMENT).finditer(every_code_point)]
+    pyyaml = [m.start() for m in re.compile(entry.PYYAML_NON_PRINTABLE).finditer(every_code_point)]
+    assert ours == pyyaml and len(ours) == 2111
