@@ -171,8 +171,7 @@ def _namespace(meta: Mapping[str, Any]) -> str | None:
     return str(namespace) if namespace is not None else None
 
 
-@dataclass(frozen=True)
-class ServiceDetail:
+class ServiceDetail(NamedTuple):
     """A Service of the stream: which pods it selects, whether it carries traffic (a port that is not
     metrics only, or none: a headless Service for pod DNS reaches every port), and what the load
     balancers in front of it read (cloud.py)."""
@@ -215,8 +214,7 @@ def _backend_service(backend: Any) -> str | None:
     return str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) and str(name) else None
 
 
-@dataclass(frozen=True)
-class IngressDetail:
+class IngressDetail(NamedTuple):
     """An Ingress: its class (field and legacy annotation) and the Services its rules and default backend name."""
 
     namespace: str | None
