@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ANNOTATION_PREFIX = "zdrender.io/"
 RECORD_ANNOTATION = ANNOTATION_PREFIX + "changed"  # written by zdrender (record-changes), not a setting
@@ -21,8 +21,7 @@ class SettingsError(Exception):
     """An invalid setting; the message names the key, its source and the allowed values."""
 
 
-@dataclass(frozen=True)
-class Knob:
+class Knob(NamedTuple):
     """One setting: its key, default and help, how its values are read and checked."""
 
     key: str

@@ -35,7 +35,7 @@ def rule_ids() -> tuple[str, ...]:
 
 
 def all_knobs() -> tuple[Knob, ...]:
-    knobs = [k if k.key != "skip-rules" else Knob(**{**k.__dict__, "choices": rule_ids()}) for k in GLOBAL_KNOBS]
+    knobs = [k if k.key != "skip-rules" else k._replace(choices=rule_ids()) for k in GLOBAL_KNOBS]
     for rule in REGISTRY:
         knobs.extend(rule.KNOBS)
     return tuple(knobs)
