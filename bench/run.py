@@ -60,7 +60,7 @@ class Scale:
 
 
 FULL = Scale(big_times=6, kustomize_inputs=("small", "large", "all"), workload_times=30, krm_source="all", rounds=7, big_rounds=3, timeout=300)
-QUICK = Scale(big_times=1, kustomize_inputs=("small", "large"), workload_times=10, krm_source="large", rounds=3, big_rounds=1, timeout=20)
+QUICK = Scale(big_times=1, kustomize_inputs=("small", "large"), workload_times=10, krm_source="large", rounds=3, big_rounds=1, timeout=15)
 
 
 def abort(message: str) -> NoReturn:
@@ -240,7 +240,10 @@ class Row:
     def markdown(self) -> str:
         ratio = "—"
         if self.reference_runs is not None:
-            ratio = f"> {self.target}x" if self.runs.timed_out is not None else f"{self.runs.median / self.reference_runs.median:.2f}x"
+            if self.runs.timed_out is not None:  # at least the timeout over the reference
+                ratio = f"> {self.runs.timed_out / self.reference_runs.median:.1f}x"
+            else:
+                ratio = f"{self.runs.median / self.reference_runs.median:.2f}x"
         reference = f"{self.reference} {timing(self.reference_runs)}" if self.reference_runs is not None else "—"
         target = f"<= {self.target}x" if self.target is not None else "—"
         peak = mb(self.runs.peak) if self.runs.rss else "—"
@@ -298,11 +301,15 @@ def krm_rows(zdrender: list[str], source: streams.Input, resource_lists: list[st
 def growth_rows(zdrender: list[str], growth: dict[str, streams.Input], scale: Scale, scratch: Path) -> tuple[list[str], list[str]]:
     """Each mode on the same documents once and repeated 10 times: markdown lines and misses."""
     lines, missed = [], []
-    commands = {"render": ([*zdrender, "-q"], (0,)), "check": ([*zdrender, "check"], LINT_CODES), "diff": ([*zdrender, "diff"], (0,))}
-    for mode, (argv, codes) in commands.items():
+    commands = {  # check and diff take several times render's time: they get the rounds of big inputs
+        "render": ([*zdrender, "-q"], (0,), scale.rounds),
+        "check": ([*zdrender, "check"], LINT_CODES, scale.big_rounds),
+        "diff": ([*zdrender, "diff"], (0,), scale.big_rounds),
+    }
+    for mode, (argv, codes, rounds) in commands.items():
         for kind in ("non-workload", "workload"):
             one, ten = growth[f"{kind} 1x"], growth[f"{kind} 10x"]
-            runs, outputs = measure({"1x": Tool(argv, one.path, codes), "10x": Tool(argv, ten.path, codes)}, scale.rounds, scratch, scale.timeout)
+            runs, outputs = measure({"1x": Tool(argv, one.path, codes), "10x": Tool(argv, ten.path, codes)}, rounds, scratch, scale.timeout)
             if mode == "render":
                 check_zdrender(outputs["10x"], ten)
             t1, t10 = runs["1x"], runs["10x"]
@@ -313,7 +320,8 @@ def growth_rows(zdrender: list[str], growth: dict[str, streams.Input], scale: Sc
             missed += [f"{mode} {kind} growth"] * (not ok_growth) + [f"{mode} {kind} memory"] * (not ok_rss)
             ratio = "—" if timed_out else f"{t10.median / t1.median:.1f}x"
             per_mb = "—" if timed_out else ms((t10.median - t1.median) / ((ten.size - one.size) / MB))
-            verdict = "ok" if ok_growth and ok_rss else f"MISS ({', '.join(['time'] * (not ok_growth) + ['memory'] * (not ok_rss))})"
+            growth_miss = ["timeout" if timed_out else "time"] * (not ok_growth)
+            verdict = "ok" if ok_growth and ok_rss else f"MISS ({', '.join(growth_miss + ['memory'] * (not ok_rss))})"
             lines.append(
                 f"| {mode} | {kind} ({one.documents} docs) | {mb(one.size)} | {timing(t1)} | {timing(t10)} | {ratio} | <= {GROWTH_TARGET:.0f}x "
                 f"| {per_mb} | {mb(t10.peak) if t10.rss else '—'} | {mb(limit)} | {verdict} |"
@@ -325,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, 3 rounds (what .ci/run uses)")
     parser.add_argument("--rounds", type=int, help="rounds per comparison (overrides --quick; big inputs get at most this many)")
-    parser.add_argument("--timeout", type=float, help="seconds before one run counts as a MISS (default 300, --quick 20)")
+    parser.add_argument("--timeout", type=float, help="seconds before one run counts as a MISS (default 300, --quick 15)")
     parser.add_argument("--zdrender", help="zdrender command (default: the console script of this Python's venv)")
     parser.add_argument("--kustomize", help='kustomize command (default: "kubectl kustomize")')
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
