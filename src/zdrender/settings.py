@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 ANNOTATION_PREFIX = "zdrender.io/"
@@ -191,12 +190,12 @@ GLOBAL_KNOBS = (
 )
 
 
-@dataclass
 class Settings:
     """Resolved values by key, plus the knobs that give them meaning."""
 
-    knobs: dict[str, Knob]
-    values: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, knobs: dict[str, Knob], values: dict[str, Any] | None = None) -> None:
+        self.knobs = knobs
+        self.values = values if values is not None else {}
 
     @classmethod
     def defaults(cls, knobs: Iterable[Knob]) -> Settings:
