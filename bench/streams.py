@@ -1,11 +1,15 @@
 """The benchmark's input streams, built from the corpus of rendered releases (read in place).
 
-Every stream is written once into a scratch folder; the timed runs only read those files.
+Every stream is written once into a scratch folder; the timed runs only read those files. The
+ResourceLists of the KRM function mode are written by the real tools: `kpt fn source` and kustomize
+(an exec transformer that saves what kyaml hands it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +154,65 @@ def build(folder: Path) -> tuple[list[Input], dict[str, Input]]:
             path.write_text("".join(d.text for d in base) * times, encoding="utf-8")
             growth[f"{kind} {times}x"] = describe(f"{kind} {times}x", path, base * times)
     return compared, growth
+
+
+def repeated(folder: Path, name: str, base: Input, times: int, note: str) -> Input:
+    """`base`'s stream `times` over, one file: the same documents, `times` as many bytes."""
+    path = folder / f"{name.replace(' ', '-')}.yaml"
+    text = base.path.read_text(encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        for _ in range(times):
+            out.write(text)
+    return Input(name, path, path.stat().st_size, base.documents * times, base.deployments * times, base.workloads * times, note)
+
+
+def kpt_resource_list(folder: Path, source: Input) -> Input:
+    """The ResourceList `kpt fn source` writes for a package holding `source` (kpt's index and path
+    annotations on every item, compact sequences, comments kept)."""
+    package = folder / "kpt-package"
+    package.mkdir()
+    shutil.copyfile(source.path, package / "resources.yaml")
+    path = folder / "resource-list-kpt.yaml"
+    with path.open("wb") as out:
+        subprocess.run(["kpt", "fn", "source", str(package)], stdout=out, check=True)
+    shutil.rmtree(package)
+    return _resource_list("krm (kpt fn source)", path, source)
+
+
+# An exec KRM transformer configured as zdrender is (examples/kustomize), whose program saves its
+# stdin (what kustomize hands a function, this config as functionConfig) and gives it back.
+DUMP_SCRIPT = '#!/bin/sh\ntee "$(dirname "$0")/resource-list.yaml"\n'
+DUMP_CONFIG = """apiVersion: zdrender.io/v1alpha1
+kind: ZdRender
+metadata:
+  name: zdrender
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: ./dump.sh
+spec: {}
+"""
+
+
+def kustomize_resource_list(folder: Path, source: Input, kustomize: str) -> Input:
+    """The ResourceList kustomize (kyaml) hands an exec transformer for a kustomization of `source`
+    (ids must be unique: one release, or the "all" stream with its duplicates renamed)."""
+    project = folder / "kustomize-dump"
+    project.mkdir()
+    shutil.copyfile(source.path, project / "stream.yaml")
+    (project / "dump.sh").write_text(DUMP_SCRIPT, encoding="utf-8")
+    (project / "dump.sh").chmod(0o755)
+    (project / "dump.yaml").write_text(DUMP_CONFIG, encoding="utf-8")
+    (project / "kustomization.yaml").write_text("resources:\n- stream.yaml\ntransformers:\n- dump.yaml\n", encoding="utf-8")
+    subprocess.run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", str(project)], stdout=subprocess.DEVNULL, check=True)
+    path = folder / "resource-list-kustomize.yaml"
+    (project / "resource-list.yaml").rename(path)
+    shutil.rmtree(project)
+    return _resource_list("krm (kustomize exec)", path, source)
+
+
+def _resource_list(name: str, path: Path, source: Input) -> Input:
+    items = len((yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}).get("items") or [])
+    if items != source.documents:
+        raise SystemExit(f"bench: {name} holds {items} items for the {source.documents} documents of {source.name}")
+    return Input(name, path, path.stat().st_size, source.documents, source.deployments, source.workloads, f"the {source.name} stream as one ResourceList")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,14 +72,51 @@ def test_fast_path_behaves_like_typer(args):
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
 
 
-def test_render_path_imports_no_cli_framework():
+# What a render must not import: the CLI framework, the round-trip YAML library (rewrite.py, for a
+# document that cannot be edited in place), the other commands' modules, and what only a rare input needs.
+NOT_ON_THE_RENDER_PATH = (
+    "typer", "click", "rich", "pydantic", "ruamel", "importlib.metadata", "textwrap",
+    "zdrender.cli", "zdrender.catalog", "zdrender.sarif", "zdrender.unidiff", "zdrender.flux", "zdrender.timeline",
+)  # fmt: skip
+# A stream whose documents no rule looks at: no rule plans, so no JSON patch is applied.
+NO_WORKLOADS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n"
+
+
+def render_in_a_fresh_process(text: str, watched: tuple[str, ...]) -> list[str]:
+    """The modules of `watched` (or under them) that `zdrender -q` imported while rendering `text`."""
     probe = (
         "import sys; sys.argv = ['zdrender', '-q']\n"
         "from zdrender import entry\n"
         "try:\n    entry.main()\n"
-        "finally:\n    sys.stderr.write(repr(sorted(m for m in ('typer', 'click', 'rich', 'pydantic') if m in sys.modules)))\n"
+        "finally:\n"
+        f"    watched = {watched!r}\n"
+        "    sys.stderr.write(repr(sorted({w for w in watched for m in sys.modules if m == w or m.startswith(w + '.')})))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], input=FIXTURE.read_text(), capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", probe], input=text, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(FIXTURE.read_text().split("\n", 1)[0])
-    assert done.stderr.endswith("[]")
+    assert done.stdout.startswith(text.split("\n", 1)[0])
+    return ast.literal_eval(done.stderr)
+
+
+def test_render_path_imports_only_what_rendering_needs():
+    """Start-up is paid on every render (issue 14): a guard on what is imported, not a timing."""
+    assert render_in_a_fresh_process(FIXTURE.read_text(), NOT_ON_THE_RENDER_PATH) == []
+
+
+def test_a_stream_without_workloads_applies_no_patch():
+    assert render_in_a_fresh_process(NO_WORKLOADS, (*NOT_ON_THE_RENDER_PATH, "jsonpatch", "jsonpointer")) == []
+
+
+def test_pyyaml_finds_its_reader_pattern_precompiled():
+    """entry.main leaves the cheap equivalent of yaml.reader's pattern in re's cache; PyYAML must use it
+    (a PyYAML whose pattern changed, or a Python whose re cache did, needs entry.py updated)."""
+    probe = "import sys; sys.argv = ['zdrender', '-q']\nfrom zdrender import entry\nentry.main()\nimport yaml.reader\nsys.stderr.write(ascii(yaml.reader.Reader.NON_PRINTABLE.pattern))\n"
+    done = subprocess.run([sys.executable, "-c", probe], input=NO_WORKLOADS, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ascii(entry.NON_PRINTABLE_COMPLEMENT), done.stderr[-300:]
+
+
+def test_the_precompiled_pattern_matches_what_pyyaml_wrote():
+    every_code_point = "".join(map(chr, range(sys.maxunicode + 1)))
+    ours = [m.start() for m in re.compile(entry.NON_PRINTABLE_COMPLEMENT).finditer(every_code_point)]
+    pyyaml = [m.start() for m in re.compile(entry.PYYAML_NON_PRINTABLE).finditer(every_code_point)]
+    assert ours == pyyaml and len(ours) == 2111

@@ -22,8 +22,7 @@ Nothing here decides how long a pod should sleep: that judgment is the load-bala
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .kube import as_dict, as_list, whole_seconds
 
@@ -100,8 +99,9 @@ def ingress_controller(ingress: IngressDetail, classes: list[tuple[str, str, boo
     return defaults[0] if len(defaults) == 1 else None
 
 
-@dataclass(frozen=True)
-class HealthCheck:
+class HealthCheck(NamedTuple):
+    """The health check a load balancer runs against its targets, as its annotations and defaults set it."""
+
     interval: int
     timeout: int
     unhealthy: int
@@ -116,8 +116,7 @@ class HealthCheck:
         return self.interval * self.unhealthy + self.timeout
 
 
-@dataclass(frozen=True)
-class FrontEnd:
+class FrontEnd(NamedTuple):
     """A cloud load balancer that sends traffic to the pods of `service`, through `ingress` for L7 ones."""
 
     provider: str  # ALB | NLB | GKE | AGIC

@@ -20,7 +20,8 @@ _resolver = yaml.resolver.Resolver()
 _PLAIN = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_./$(){}=+-]*(?: [A-Za-z0-9_./$(){}=+-]+)*")
 # Characters a double-quoted scalar must escape beyond what JSON escapes: YAML reads NEL, LS and PS as
 # line breaks (folded into a space), and refuses DEL, C1 controls, a BOM and non-characters in its text.
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+# Compiled on first use: a class past U+00FF takes ~1 ms to compile, and most text is ASCII.
+_YAML_UNSAFE = "[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]"
 
 
 def plain_is_string(text: str) -> bool:
@@ -35,7 +36,7 @@ def plain_is_string(text: str) -> bool:
 
 def quoted(text: str) -> str:
     """`text` as a double-quoted scalar that YAML and JSON read back unchanged."""
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+    return _escape_unsafe(json.dumps(text, ensure_ascii=False))
 
 
 def scalar(value: Any) -> str:
@@ -60,7 +61,14 @@ def scalar(value: Any) -> str:
 
 def json_text(value: Any) -> str:
     """`value` as JSON (for documents written as JSON), which YAML reads back unchanged."""
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    return _escape_unsafe(json.dumps(value, ensure_ascii=False))
+
+
+def _escape_unsafe(dumped: str) -> str:
+    """JSON text with the characters YAML reads otherwise written as \\u escapes."""
+    if dumped.isascii() and "\x7f" not in dumped:
+        return dumped
+    return re.sub(_YAML_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
 def flow(value: Any) -> str:

@@ -18,6 +18,23 @@ from typing import Any
 
 from .options import BY_FLAG, FLAG, MULTI
 
+# PyYAML's pure-Python Reader compiles, as yaml is imported, a character class spanning all of Unicode:
+# ~10 ms of every render (a sixth of a small one), for a reader that never runs here (libyaml reads).
+PYYAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+# The same set written as its complement compiles in ~1 ms; tests/test_entry.py compares every code point.
+NON_PRINTABLE_COMPLEMENT = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+
+
+def precompile_pyyaml_pattern() -> None:
+    """Leave the cheap equivalent in `re`'s cache under the key yaml.reader's `re.compile` looks up. The
+    cache is private: when it is not the dict keyed (type, pattern, flags) that it is in CPython 3.11 to
+    3.13, or yaml is already imported, nothing is done and PyYAML compiles its own."""
+    import re
+
+    cache = getattr(re, "_cache", None)
+    if isinstance(cache, dict) and "yaml" not in sys.modules:
+        cache.setdefault((str, PYYAML_NON_PRINTABLE, 0), re.compile(NON_PRINTABLE_COMPLEMENT))
+
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """Keyword arguments for `render.render`, or None when Typer must parse argv."""
@@ -54,6 +71,7 @@ def main() -> None:
     # A short-lived process whose objects form no cycles worth reclaiming: the collector's passes
     # over an ever larger heap made big streams cost more than linearly (3x at 4 MB of workloads).
     gc.disable()
+    precompile_pyyaml_pattern()
     # A shell asking for completions runs `zdrender` with no arguments and _ZDRENDER_COMPLETE set
     # (cli.py's --show-completion prints the script that does): Click answers it, not render.
     kwargs = None if "_ZDRENDER_COMPLETE" in os.environ else parse(sys.argv[1:])

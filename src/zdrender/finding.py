@@ -12,6 +12,8 @@ SEVERITIES = ("info", "warning", "error")
 
 @dataclass
 class Finding:
+    """What a rule (or the engine) says about one object: a message, and the operations that fix it."""
+
     rule: str
     severity: str  # info | warning | error
     message: str

@@ -10,8 +10,7 @@ host ports of restartable init containers).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .workload import Workload
@@ -74,8 +73,7 @@ _PERCENT = re.compile(r"([0-9]{1,18})%")
 _ARGO_PERCENT = re.compile(r"([0-9]{1,18})%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """An IntOrString maxSurge / maxUnavailable."""
 
     number: int

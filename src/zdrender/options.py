@@ -6,17 +6,20 @@ from it, so the two cannot disagree. Typer-free: entry.py must not pay for impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 VALUE, MULTI, FLAG = "value", "multi", "flag"
 
 
-@dataclass(frozen=True)
 class Option:
-    param: str  # the keyword of render.render (and of the Typer command's parameter)
-    flags: tuple[str, ...]
-    kind: str  # VALUE (one), MULTI (repeatable) or FLAG
-    help: str
+    """One render option. A plain class: a dataclass's generated methods are compiled at import, ~1 ms
+    of every render's start-up, and nothing compares or prints options."""
+
+    __slots__ = ("flags", "help", "kind", "param")
+
+    def __init__(self, param: str, flags: tuple[str, ...], kind: str, help: str) -> None:
+        self.param = param  # the keyword of render.render (and of the Typer command's parameter)
+        self.flags = flags
+        self.kind = kind  # VALUE (one), MULTI (repeatable) or FLAG
+        self.help = help
 
 
 RENDER_OPTIONS = (

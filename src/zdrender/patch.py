@@ -12,7 +12,6 @@ shape this module does not edit) `PatchError` is raised and the caller re-emits 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -28,13 +27,15 @@ class PatchError(Exception):
 Edit = tuple[int, int, str]  # text[start:end] becomes the string
 
 
-@dataclass
 class _Located:
-    parts: list[str]
-    edit: Edit
-    shifts: list[str] | None  # the sequence whose items this op inserts or removes (later indices move)
-    removes_lines: bool  # it deletes lines, which may hold the block sequence that sets the style
-    uses_style: bool  # its new lines follow the document's sequence indentation
+    """One op of a batch, located in the text: what it touches, for `_depends`."""
+
+    def __init__(self, parts: list[str], edit: Edit, shifts: list[str] | None, removes_lines: bool, uses_style: bool) -> None:
+        self.parts = parts
+        self.edit = edit
+        self.shifts = shifts  # the sequence whose items this op inserts or removes (later indices move)
+        self.removes_lines = removes_lines  # it deletes lines, which may hold the block sequence that sets the style
+        self.uses_style = uses_style  # its new lines follow the document's sequence indentation
 
 
 def apply(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = None) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ANNOTATION_PREFIX = "zdrender.io/"
 RECORD_ANNOTATION = ANNOTATION_PREFIX + "changed"  # written by zdrender (record-changes), not a setting
@@ -21,8 +20,9 @@ class SettingsError(Exception):
     """An invalid setting; the message names the key, its source and the allowed values."""
 
 
-@dataclass(frozen=True)
-class Knob:
+class Knob(NamedTuple):
+    """One setting: its key, default and help, how its values are read and checked."""
+
     key: str
     default: Any
     help: str
@@ -190,12 +190,12 @@ GLOBAL_KNOBS = (
 )
 
 
-@dataclass
 class Settings:
     """Resolved values by key, plus the knobs that give them meaning."""
 
-    knobs: dict[str, Knob]
-    values: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, knobs: dict[str, Knob], values: dict[str, Any] | None = None) -> None:
+        self.knobs = knobs
+        self.values = values if values is not None else {}
 
     @classmethod
     def defaults(cls, knobs: Iterable[Knob]) -> Settings:

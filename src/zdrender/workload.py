@@ -10,7 +10,6 @@ the document before each rule, so a rule sees what the rules before it planned.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -47,9 +46,11 @@ def pointer(*parts: str | int) -> str:
     return "".join("/" + escape(p) for p in parts)
 
 
-@dataclass
 class Probe:
-    raw: dict[str, Any]
+    """A container's probe, read with the API's defaults."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
 
     def __getitem__(self, key: str) -> Any:
         value = self.raw.get(key)
@@ -66,13 +67,15 @@ class Probe:
         return {k: self[k] for k in PROBE_DEFAULTS}
 
 
-@dataclass
 class Container:
-    index: int
-    pointer: str  # JSON pointer of the container in the document
-    raw: dict[str, Any]
-    init: bool = False
-    sidecar: str | None = None  # which known helper this is, when it is one
+    """A container of the pod template (an init container too), with what the rules read of it."""
+
+    def __init__(self, index: int, pointer: str, raw: dict[str, Any], init: bool = False, sidecar: str | None = None) -> None:
+        self.index = index
+        self.pointer = pointer  # JSON pointer of the container in the document
+        self.raw = raw
+        self.init = init
+        self.sidecar = sidecar  # which known helper this is, when it is one
 
     @property
     def name(self) -> str:
@@ -167,8 +170,7 @@ def _namespace(meta: Mapping[str, Any]) -> str | None:
     return str(namespace) if namespace is not None else None
 
 
-@dataclass(frozen=True)
-class ServiceDetail:
+class ServiceDetail(NamedTuple):
     """A Service of the stream: which pods it selects, whether it carries traffic (a port that is not
     metrics only, or none: a headless Service for pod DNS reaches every port), and what the load
     balancers in front of it read (cloud.py)."""
@@ -211,8 +213,7 @@ def _backend_service(backend: Any) -> str | None:
     return str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) and str(name) else None
 
 
-@dataclass(frozen=True)
-class IngressDetail:
+class IngressDetail(NamedTuple):
     """An Ingress: its class (field and legacy annotation) and the Services its rules and default backend name."""
 
     namespace: str | None
@@ -233,19 +234,19 @@ class IngressDetail:
         return cls(_namespace(meta), _name(meta), str(class_name) if isinstance(class_name, str) and class_name else None, _annotations(meta), tuple(dict.fromkeys(names)))
 
 
-@dataclass
 class StreamContext:
     """What rules may know about the rest of the stream."""
 
-    services: list[ServiceDetail] = field(default_factory=list)  # ExternalName ones get no endpoints: left out
-    hpas: list[Autoscaler] = field(default_factory=list)
-    pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = field(default_factory=list)  # None: every pod
-    # What the load-balancer rule reads besides Services (cloud.py): Ingresses, IngressClasses
-    # (name, controller, is the default), GKE BackendConfigs (namespace, name, spec), Namespace labels.
-    ingresses: list[IngressDetail] = field(default_factory=list)
-    ingress_classes: list[tuple[str, str, bool]] = field(default_factory=list)
-    backend_configs: list[tuple[str | None, str, dict[str, Any]]] = field(default_factory=list)
-    namespace_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.services: list[ServiceDetail] = []  # ExternalName ones get no endpoints: left out
+        self.hpas: list[Autoscaler] = []
+        self.pdbs: list[tuple[str | None, dict[str, Any] | None, str]] = []  # None: every pod
+        # What the load-balancer rule reads besides Services (cloud.py): Ingresses, IngressClasses
+        # (name, controller, is the default), GKE BackendConfigs (namespace, name, spec), Namespace labels.
+        self.ingresses: list[IngressDetail] = []
+        self.ingress_classes: list[tuple[str, str, bool]] = []
+        self.backend_configs: list[tuple[str | None, str, dict[str, Any]]] = []
+        self.namespace_labels: dict[str, dict[str, Any]] = {}
 
     def add(self, obj: Mapping[str, Any]) -> None:
         kind = obj.get("kind")
@@ -316,15 +317,15 @@ class StreamContext:
         return [name for ns, sel, name in self.pdbs if same_namespace(ns, namespace) and (sel is None or selector_matches(sel, labels))]
 
 
-@dataclass
 class Workload:
     """One workload object of a document (a document holds several when it is a List)."""
 
-    obj: dict[str, Any]
-    pointer: str  # JSON pointer of the object in its document ("" or "/items/3")
-    stream: StreamContext
-    extra_sidecars: tuple[str, ...] = ()
-    assume_serving: bool = False  # the assume-serving setting
+    def __init__(self, obj: dict[str, Any], pointer: str, stream: StreamContext, extra_sidecars: tuple[str, ...] = (), assume_serving: bool = False) -> None:
+        self.obj = obj
+        self.pointer = pointer  # JSON pointer of the object in its document ("" or "/items/3")
+        self.stream = stream
+        self.extra_sidecars = extra_sidecars
+        self.assume_serving = assume_serving  # the assume-serving setting
 
     @property
     def kind(self) -> str:

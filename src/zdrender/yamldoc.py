@@ -12,7 +12,6 @@ import copy
 import math
 import re
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -176,12 +175,14 @@ class YAMLError(Exception):
         self.line = line
 
 
-@dataclass
 class Parsed:
-    root: Node | None
-    data: Any
-    shared: set[int]  # ids of nodes reached more than once (anchors with aliases)
-    has_merge: bool
+    """A document read: its node graph (kept for locating and editing) and its data."""
+
+    def __init__(self, root: Node | None, data: Any, shared: set[int], has_merge: bool) -> None:
+        self.root = root
+        self.data = data
+        self.shared = shared  # ids of nodes reached more than once (anchors with aliases)
+        self.has_merge = has_merge
 
 
 def compose(text: str) -> Node | None:

@@ -10,7 +10,6 @@ order is part of the contract.
 from __future__ import annotations
 
 import re
-import textwrap
 from types import ModuleType
 
 from ..settings import GLOBAL_KNOBS, Knob
@@ -36,7 +35,7 @@ def rule_ids() -> tuple[str, ...]:
 
 
 def all_knobs() -> tuple[Knob, ...]:
-    knobs = [k if k.key != "skip-rules" else Knob(**{**k.__dict__, "choices": rule_ids()}) for k in GLOBAL_KNOBS]
+    knobs = [k if k.key != "skip-rules" else k._replace(choices=rule_ids()) for k in GLOBAL_KNOBS]
     for rule in REGISTRY:
         knobs.extend(rule.KNOBS)
     return tuple(knobs)
@@ -58,6 +57,8 @@ def rationale(rule: ModuleType) -> str:
 
 def examples(rule: ModuleType) -> list[tuple[str, str, str]]:
     """(FAIL or PASS, what it shows, the YAML stream) for each example in the rule's docstring."""
+    import textwrap  # not on the render path
+
     doc = rule.__doc__ or ""
     if _EXAMPLES not in doc:
         return []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube import as_dict, as_list
@@ -13,12 +12,17 @@ from ..workload import Container, StreamContext, Workload, escape
 NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
 
 
-@dataclass
 class RuleContext:
-    settings: Settings  # with the workload's own annotations applied
-    stream: StreamContext
-    document: dict[str, Any]  # the working copy of the whole document, for op builders
-    sleeps_covered: bool = True  # a rule that runs after (one with COVERS_SLEEPS) raises the grace period over every sleep
+    """What a rule plans with besides the workload: its settings, the stream, and the op builders."""
+
+    def __init__(self, settings: Settings, stream: StreamContext, document: dict[str, Any], sleeps_covered: bool = True) -> None:
+        self.settings = settings  # with the workload's own annotations applied
+        self.stream = stream
+        self.document = document  # the working copy of the whole document, for op builders
+        # A rule that runs after (one with COVERS_SLEEPS) raises the grace period over every sleep.
+        self.sleeps_covered = sleeps_covered
+        self._planned: Any = None  # the document as this rule's `set` calls leave it
+        self.capped: list[tuple[str, str]] = []  # (path, why) of values `set` capped
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.settings.at_least(major, minor)
@@ -55,9 +59,6 @@ class RuleContext:
         if len(command) >= 2 and str(command[0]).rsplit("/", 1)[-1] == "sleep":
             return self.set(f"{path}/exec/command/1", str(seconds))
         return None
-
-    _planned: Any = field(default=None, init=False, repr=False)
-    capped: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)  # (path, why) of values `set` capped
 
     def set(self, path: str, value: Any) -> dict[str, Any]:
         """An op making `path` hold `value`, built against the document as this rule's earlier

@@ -116,7 +116,7 @@ PASS: a sleep as long as the ALB takes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import cloud
 from ..cloud import AGIC, ALB, GKE, NLB, FrontEnd
@@ -153,8 +153,7 @@ GKE_NEG_SECONDS = 30
 AGIC_SECONDS = 90  # Microsoft: "preStop ... with a delay (sleep) of at least 90 seconds"
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):
     """A load balancer keeps sending new requests for `seconds` after the pod starts terminating."""
 
     seconds: int

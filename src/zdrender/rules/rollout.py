@@ -62,7 +62,6 @@ PASS: surge first
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..finding import Finding
@@ -133,15 +132,15 @@ def _pods(n: int) -> str:
     return f"{n} pod" if n == 1 else f"{n} pods"
 
 
-@dataclass
 class Fields:
     """Where a workload keeps maxSurge / maxUnavailable, and their defaults."""
 
-    pointer: str
-    raw: Any  # the mapping holding them, when the document has one
-    surge_default: Any
-    unavailable_default: Any
-    argo: bool = False
+    def __init__(self, pointer: str, raw: Any, surge_default: Any, unavailable_default: Any, argo: bool = False) -> None:
+        self.pointer = pointer
+        self.raw = raw  # the mapping holding them, when the document has one
+        self.surge_default = surge_default
+        self.unavailable_default = unavailable_default
+        self.argo = argo
 
     @property
     def values(self) -> dict[str, Any]:
