@@ -28,7 +28,9 @@ def test_corpus_renders_the_same_without_the_node_graphs(corpus):
 def test_nodes_are_dropped_once_planned():
     text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers: [{name: a, ports: [{containerPort: 80}]}]\n"
     result = pipeline.run(text, make_settings(), keep_nodes=False)
-    assert result.documents[0].parsed.root is None and result.documents[0].ops
+    document = result.documents[0]
+    assert document.parsed is None and document.ops
+    assert document.released == pipeline.Identity(True, "Deployment", "a", None) and document.holds_object
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 BOM = "\ufeff"
+BOM_UTF8 = BOM.encode()
 
 # These three only count where they start a line (`_line_starts`): written without a leading `^`,
 # they begin with a literal, which the regex engine finds by skipping ahead instead of trying every
 # character (5x faster on multi-megabyte CRDs).
 # A document marker is `---` at column 0 followed by whitespace or the end of the line.
 _SEPARATOR = re.compile(r"---(?=[ \t\r\n]|\Z)")
+_SEPARATOR_BYTES = re.compile(_SEPARATOR.pattern.encode())  # the same marker in UTF-8 (all ASCII)
 # A top-level `kind` key with a plain or quoted name, as the scan reads it (see `classify`).
 _KIND = re.compile(r"kind:[ \t]*([\"']?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 # A line at column 0 that spells a `kind` key, in the scan's form or not.
@@ -67,6 +70,9 @@ class Document:
 class Stream:
     documents: list[Document]
     bom: bool = False
+    # The input's line breaks were bare CRs and the documents were split and hold LF (cr_only), to be
+    # written back as CR: see pipeline.run.
+    cr_only: bool = False
 
     def join(self, texts: list[str] | None = None) -> str:
         return "".join(self.pieces(texts))
@@ -80,6 +86,20 @@ class Stream:
 
 def _line_starts(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
     return [m for m in pattern.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
+
+
+def _document_starts(text: str | bytes, begin: int = 0) -> list[int]:
+    """Where each document of text[begin:] starts, then len(text). The markers are ASCII, which UTF-8
+    never uses inside a multi-byte character: bytes split where their text does."""
+    if isinstance(text, str):
+        separators = [m.start() for m in _SEPARATOR.finditer(text, begin) if m.start() == begin or text[m.start() - 1] == "\n"]
+    else:
+        separators = [m.start() for m in _SEPARATOR_BYTES.finditer(text, begin) if m.start() == begin or text[m.start() - 1] == 0x0A]
+    starts = [_with_directives(text, separator, begin) for separator in separators]
+    if not starts or starts[0] != begin:
+        starts.insert(0, begin)
+    starts.append(len(text))
+    return starts
 
 
 def classify(text: str) -> tuple[str | None, bool, bool]:
@@ -115,14 +135,15 @@ def classify(text: str) -> tuple[str | None, bool, bool]:
     return kinds[0], True, True
 
 
-def _with_directives(text: str, separator: int) -> int:
+def _with_directives(text: str | bytes, separator: int, begin: int = 0) -> int:
     """Where the document whose `---` is at `separator` starts: before the `%YAML` / `%TAG` directive
     lines just above it, which belong to it (a plain scalar cannot start with `%`, so a line that does
     at column 0 before a `---` is a directive)."""
+    newline, percent = ("\n", "%") if isinstance(text, str) else (b"\n", b"%")
     start = separator
-    while start > 0:
-        line_start = text.rfind("\n", 0, start - 1) + 1
-        if text.startswith("%", line_start):
+    while start > begin:
+        line_start = max(text.rfind(newline, begin, start - 1) + 1, begin)  # type: ignore[arg-type]
+        if text.startswith(percent, line_start):  # type: ignore[arg-type]
             start = line_start
         else:
             break
@@ -133,19 +154,41 @@ def split(text: str) -> Stream:
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    starts = [_with_directives(text, m.start()) for m in _line_starts(_SEPARATOR, text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    starts.append(len(text))
+    if not text:
+        return Stream(documents=[], bom=bom)
+    return _documents((text[begin:end] for begin, end in itertools.pairwise(_document_starts(text))), bom)
+
+
+def split_utf8(data: bytes) -> Stream:
+    """split(data.decode("utf-8")) without the whole stream ever being one str: each document is decoded
+    on its own. A str stores every character at the width of its widest (one CJK character or dash makes
+    all of it 2 bytes a character, an emoji 4): a 48 MB stream decoded whole took 96 MB beside its bytes,
+    its documents, mostly ASCII, take about what the bytes do. Raises UnicodeDecodeError with the offset
+    in `data` of the first byte that is not UTF-8, as decoding it whole does."""
+    begin = len(BOM_UTF8) if data.startswith(BOM_UTF8) else 0
+    if begin == len(data):
+        return Stream(documents=[], bom=begin > 0)
+    view = memoryview(data)  # slices without copies
+    chunks = []
+    for start, end in itertools.pairwise(_document_starts(data, begin)):
+        try:
+            chunks.append(str(view[start:end], "utf-8"))
+        except UnicodeDecodeError as err:
+            raise UnicodeDecodeError("utf-8", data, start + err.start, start + err.end, err.reason) from None
+    return _documents(chunks, begin > 0)
+
+
+def _documents(chunks: Iterable[str], bom: bool) -> Stream:
     documents: list[Document] = []
     line = 1
     number = 0
-    for begin, end in itertools.pairwise(starts):
-        chunk = text[begin:end]
+    first = True
+    for chunk in chunks:
         kind, has_content, classified = classify(chunk)
         # A blank prelude before the first `---` is not a document a reader would count.
-        if begin != 0 or has_content or chunk.startswith("---") or chunk.strip():
+        if not first or has_content or chunk.startswith("---") or chunk.strip():
             number += 1
+        first = False
         documents.append(
             Document(
                 number=number,
@@ -157,6 +200,4 @@ def split(text: str) -> Stream:
             )
         )
         line += chunk.count("\n")
-    if not text:
-        documents = []
     return Stream(documents=documents, bom=bom)
