@@ -38,10 +38,11 @@ def render(
             return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
         result = pipeline.run(documents, settings, keep_nodes=False)
-        # Edited documents are encoded before the first byte goes out (an edit is new text); the others
-        # were decoded from UTF-8 and are encoded as they are written, one at a time, never the whole
-        # stream as one string or as bytes beside its documents.
-        edited = {id(d): d.output.encode("utf-8") for d in result.documents if d.output is not d.document.text}
+        # An edit is new text: it must encode before the first byte goes out. Every document is encoded
+        # as it is written, one at a time: never the whole stream as one string, or as bytes beside it.
+        for document in result.documents:
+            if document.output is not document.document.text:
+                document.output.encode("utf-8")
     except (ValueError, SettingsError, pipeline.InputError) as err:
         raise fail(str(err), report=report) from None
     if not any(d.holds_object for d in result.documents) and not allow_empty:
@@ -53,7 +54,7 @@ def render(
     if result.stream.bom:
         out.write(stream.BOM_UTF8)
     for document in result.documents:
-        out.write(edited.get(id(document)) or document.output.encode("utf-8"))
+        out.write(document.output.encode("utf-8"))
     sys.stdout.flush()
     if not quiet:
         for line in reports.summary_lines(result.findings, verbose=verbose):
