@@ -4,6 +4,7 @@ document by document; with the same results. Memory is measured with tracemalloc
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import tracemalloc
@@ -96,17 +97,51 @@ SPLIT_CASES = [
 ]
 
 
+def read_utf8(data: bytes, block: int) -> stream.Stream:
+    whole = data.decode("utf-8")
+    cr_only = stream.cr_only(whole)
+    expected = stream.split(whole.replace("\r", "\n") if cr_only else whole)
+    expected.cr_only = cr_only
+    read = stream.read_utf8(io.BytesIO(data).read, block)
+    assert read == expected, f"block {block}"
+    return read
+
+
 @pytest.mark.parametrize("data", SPLIT_CASES)
-def test_split_utf8_splits_as_the_decoded_text_does(data):
-    assert stream.split_utf8(data) == stream.split(data.decode("utf-8"))
+@pytest.mark.parametrize("block", [1, 2, 3, 4, 7, 64, 1 << 20])
+def test_read_utf8_splits_as_the_decoded_text_does(data, block):
+    """Read in blocks of any size (a BOM, a marker, a directive or a character cut between two), the
+    documents are the whole text's."""
+    read_utf8(data, block)
 
 
-@pytest.mark.parametrize("data", [b"a: \xe2\x80\n---\nb: 1\n", b"a: 1\n---\nb: \xe2\x80", b"---\nok: 1\n---\nb: \xff\n", b"\xef\xbb\xbf\xc3"])
-def test_a_byte_that_is_not_utf8_is_placed_as_before(tmp_path, data):
+@pytest.mark.corpus
+def test_read_utf8_splits_the_corpus_as_its_text(corpus):
+    for path in corpus_files():
+        for block in (997, 65536):
+            read_utf8(path.read_bytes(), block)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a: \xe2\x80\n---\nb: 1\n",
+        b"a: 1\n---\nb: \xe2\x80",
+        b"---\nok: 1\n---\nb: \xff\n",
+        b"\xef\xbb\xbf\xc3",
+        b"\xef\xbb\xbf---\nok: \xe2\x80\x93\n---\nb: 1\n---\nc: \xff\n",
+        b"\xef\xbb\xbf---\n\xff\n",
+        b"a: 1\r---\rb: \xff\r",  # bare CRs
+    ],
+)
+@pytest.mark.parametrize("block", [1, 5, 1 << 20])
+def test_a_byte_that_is_not_utf8_is_placed_as_before(tmp_path, monkeypatch, data, block):
     path = tmp_path / "in.yaml"
     path.write_bytes(data)
     with pytest.raises(ValueError) as whole:
         runner.read_input(str(path))
+    read = stream.read_utf8
+    monkeypatch.setattr(stream, "read_utf8", lambda source: read(source, block))
     with pytest.raises(ValueError) as split:
         runner.read_stream(str(path))
     assert str(split.value) == str(whole.value) and "is not UTF-8" in str(whole.value)
@@ -182,8 +217,9 @@ class _Std:
 
 
 def test_render_peak_memory_is_about_twice_the_input(tmp_path, monkeypatch):
-    """The input's bytes and its documents, briefly together while they are decoded: not a str of the
-    whole stream (4 bytes a character here), a node graph per document, or the output joined."""
+    """The documents, their edits and findings, and a block of bytes being read: not the input's bytes
+    beside its documents, a str of the whole stream (4 bytes a character here), a node graph per
+    document, or the output joined."""
     path = big_stream(tmp_path)
     size = path.stat().st_size
     written = tmp_path / "out.yaml"  # a file, not memory that tracemalloc would count

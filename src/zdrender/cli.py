@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,10 @@ from . import __version__, options
 from .report import one_line
 from .runner import each_file, fail, read_stream  # Typer-free, shared with the render path
 from .runner import settings_from_args as _settings
+
+if TYPE_CHECKING:
+    from .finding import Finding
+    from .pipeline import Result
 
 EPILOG = """Examples:
 
@@ -224,7 +228,7 @@ def check(
     raise typer.Exit(1 if any(reports.reaches(f, fail_on) for f in findings) else 0)
 
 
-def _findings(result) -> tuple[bool, list]:
+def _findings(result: Result) -> tuple[bool, list[Finding]]:
     """Whether the stream holds an object, and its findings: all `check` keeps of a run."""
     return any(d.holds_object for d in result.documents), result.findings
 

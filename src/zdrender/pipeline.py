@@ -116,7 +116,7 @@ class DocumentResult:
 
     def identity(self) -> Identity:
         """Its object's kind, name and namespace; a document carried as text (a proven object, see
-        `run`) is read only as far as its last apiVersion, kind and metadata keys (`_head`)."""
+        `run`) is read only as far as its last apiVersion, kind and metadata keys (`_head_data`)."""
         if self.parsed is not None:
             return Identity.of(self.parsed.data)
         if self.released is not None:

@@ -48,18 +48,19 @@ def read_input(path: str) -> str:
 
 
 def read_stream(path: str) -> Stream:
-    """read_input split into documents (stream.split_utf8): the stream is never one str, and its bytes
-    are dropped once its documents are decoded."""
+    """read_input split into documents as they are read (stream.read_utf8): the stream is held about
+    once, never as one str or as bytes beside its documents."""
     from . import stream
 
-    data = _read_bytes(path)
-    cr_only = b"\r" in data and b"\n" not in data  # stream.cr_only
     try:
-        documents = stream.split_utf8(data.replace(b"\r", b"\n") if cr_only else data)
-    except UnicodeDecodeError as err:  # at the same offset in `data`: the replace keeps every offset
-        raise ValueError(_not_utf8(path, data, err)) from None
-    documents.cr_only = cr_only
-    return documents
+        if path == "-":
+            return stream.read_utf8(sys.stdin.buffer.read)
+        with open(path, "rb") as handle:
+            return stream.read_utf8(handle.read)
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:  # `object` holds the stream up to the byte
+        raise ValueError(_not_utf8(path, err.object, err)) from None
 
 
 def _read_bytes(path: str) -> bytes:
