@@ -221,7 +221,8 @@ class _Reader:
 
     def _decode(self, pending: bytearray, start: int, end: int) -> str:
         try:
-            text = pending[start:end].decode("utf-8")
+            with memoryview(pending) as view:  # a slice without a copy, released before `pending` changes
+                text = str(view[start:end], "utf-8")
         except UnicodeDecodeError as err:
             prefix = ((BOM if self.bom and self.consumed else "") + "".join(self.dropped)).encode("utf-8")
             where = len(prefix) + start
