@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import __version__, options
 from .report import one_line
-from .runner import each_file, fail  # Typer-free, shared with the render path
+from .runner import each_file, fail, read_stream  # Typer-free, shared with the render path
 from .runner import settings_from_args as _settings
+
+if TYPE_CHECKING:
+    from .finding import Finding
+    from .pipeline import Result
 
 EPILOG = """Examples:
 
@@ -106,8 +110,10 @@ def explain(
     entries = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, parse_all=True)):
-            entries += [{"file": path, **entry} if len(paths) > 1 else entry for entry in pipeline.explain(result)]
+        # Planned as render plans (keep_nodes=False: one node graph alive at a time), each document
+        # explained inside the loop, where a document that cannot be read is an error naming the file.
+        for path, explained in each_file(paths, lambda path, documents: pipeline.explain(pipeline.run(documents, settings, keep_nodes=False)), read=read_stream):
+            entries += [{"file": path, **entry} if len(paths) > 1 else entry for entry in explained]
     except (ValueError, SettingsError) as err:
         raise fail(str(err)) from None
     print(json.dumps(entries, indent=2, default=str))
@@ -198,10 +204,11 @@ def check(
     except SettingsError as err:
         errors.append(str(err))
         paths = []
-    for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, parse_all=True), errors):
-        if not any(d.holds_object for d in result.documents):
+    # Judged as render judges them (keep_nodes=False): what stays of each file is its findings.
+    for path, (holds_objects, found) in each_file(paths, lambda path, documents: _findings(pipeline.run(documents, settings, keep_nodes=False)), errors, read=read_stream):
+        if not holds_objects:
             errors.append(f"{'stdin' if path == '-' else path}: holds no manifests; check that the renderer produced output")
-        findings += [finding.in_file(path) for finding in result.findings]
+        findings += [finding.in_file(path) for finding in found]
     error = "; ".join(errors) if errors else None
     if report:
         try:
@@ -219,6 +226,11 @@ def check(
     if errors:
         raise typer.Exit(2)
     raise typer.Exit(1 if any(reports.reaches(f, fail_on) for f in findings) else 0)
+
+
+def _findings(result: Result) -> tuple[bool, list[Finding]]:
+    """Whether the stream holds an object, and its findings: all `check` keeps of a run."""
+    return any(d.holds_object for d in result.documents), result.findings
 
 
 def _print_coloured(findings: list, files: int) -> None:

@@ -63,6 +63,26 @@ def refuse_non_object(doc: stream.Document, parsed: yamldoc.Parsed) -> None:
     raise InputError(f"{where}, line {line}: the document {what}; Helm and kubectl refuse it: fix the template that printed it or remove it")
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What names a parsed document's object, kept when its data is released (keep_nodes=False)."""
+
+    holds_object: bool
+    kind: Any = None
+    name: Any = None
+    namespace: Any = None
+    filename: str | None = None  # the Helm 4 FILENAME_ANNOTATION
+
+    @classmethod
+    def of(cls, data: Any) -> Identity:
+        if not isinstance(data, dict):
+            return cls(data is not None)
+        meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+        annotations = meta.get("annotations")
+        filename = annotations.get(FILENAME_ANNOTATION) if isinstance(annotations, dict) else None
+        return cls(True, data.get("kind"), meta.get("name"), meta.get("namespace"), str(filename) if filename else None)
+
+
 @dataclass
 class DocumentResult:
     document: stream.Document
@@ -71,6 +91,7 @@ class DocumentResult:
     findings: list[Finding] = field(default_factory=list)
     output: str = ""
     index: int | None = None  # 0-based among documents that hold an object
+    released: Identity | None = None  # set when `parsed` was dropped after use (keep_nodes=False)
 
     @property
     def data(self) -> Any:
@@ -80,6 +101,8 @@ class DocumentResult:
     def holds_object(self) -> bool:
         if self.parsed is not None:
             return self.parsed.data is not None
+        if self.released is not None:
+            return self.released.holds_object
         return self.document.has_content
 
     @property
@@ -87,12 +110,24 @@ class DocumentResult:
         match = _SOURCE.search(self.document.text)
         if match:
             return match.group(1)
-        data = self.data
-        if isinstance(data, dict):
-            annotations = (data.get("metadata") or {}).get("annotations") if isinstance(data.get("metadata"), dict) else None
-            if isinstance(annotations, dict) and annotations.get(FILENAME_ANNOTATION):
-                return str(annotations[FILENAME_ANNOTATION])
-        return None
+        if self.parsed is None and self.released is not None:
+            return self.released.filename
+        return Identity.of(self.data).filename
+
+    def identity(self) -> Identity:
+        """Its object's kind, name and namespace; a document carried as text (a proven object, see
+        `run`) is read only as far as its last apiVersion, kind and metadata keys (`_head_data`)."""
+        if self.parsed is not None:
+            return Identity.of(self.parsed.data)
+        if self.released is not None:
+            return self.released
+        return Identity.of(_head_data(self.document))
+
+    def release(self) -> None:
+        """Drop the node graph and the data (~25x the document's text), keeping what reports read."""
+        if self.parsed is not None:
+            self.released = Identity.of(self.parsed.data)
+            self.parsed = None
 
 
 @dataclass
@@ -130,19 +165,30 @@ def _input_error(doc: stream.Document, err: yamldoc.YAMLError) -> InputError:
     return InputError(f"{where}{line}: {err.message}; fix the YAML of this document")
 
 
-def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True) -> Result:
-    """One pass. keep_nodes=False (rendering) parses each workload when its turn comes and drops every
-    document's node graph (~25x its text in memory) once planned: only one is alive at a time."""
-    if stream.cr_only(text):  # old Mac line ends: split, read and edit as LF, written back as CR
-        as_lf = run(text.replace("\r", "\n"), settings, parse_all=parse_all, rules=rules, keep_nodes=keep_nodes)
-        for document in as_lf.documents:
+def run(text: str | stream.Stream, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True) -> Result:
+    """One pass over a stream, given as text or as documents (runner.read_stream). keep_nodes=False
+    (render, check, explain) parses each workload when its turn comes and releases every document's node
+    graph and data (~25x its text in memory) once planned: only one is alive at a time, and what stays
+    is the documents' text, their edits and findings."""
+    if isinstance(text, stream.Stream):
+        parsed_stream, cr_only = text, text.cr_only
+    else:
+        cr_only = stream.cr_only(text)  # old Mac line ends: split, read and edit as LF, written back as CR
+        parsed_stream = stream.split(text.replace("\r", "\n") if cr_only else text)
+        del text  # a caller that passes its only reference frees the stream's text here
+    result = _run(parsed_stream, settings, parse_all=parse_all, rules=tuple(rules), keep_nodes=keep_nodes)
+    if cr_only:
+        for document in result.documents:
             document.document.text = document.document.text.replace("\n", "\r")
             document.output = document.output.replace("\n", "\r")
-        return as_lf
-    parsed_stream = stream.split(text)
+        parsed_stream.cr_only = False
+    return result
+
+
+def _run(parsed_stream: stream.Stream, settings: Settings, *, parse_all: bool, rules: tuple[ModuleType, ...], keep_nodes: bool) -> Result:
     results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
     context = StreamContext()
-    deferred: set[int] = set()
+    deferred: set[int] = set()  # parsed (again) when planned
     for result in results:
         doc = result.document
         if not doc.has_content:
@@ -166,19 +212,24 @@ def run(text: str, settings: Settings, *, parse_all: bool = False, rules: Iterab
         if result.parsed is not None:
             for obj in context_objects(result.parsed.data):
                 context.add(obj)
+            if not keep_nodes:  # a List or a workload the text did not prove is parsed again when planned
+                if next(workloads_in(result.parsed.data, context), None) is not None:
+                    deferred.add(id(result))
+                    result.parsed = None
+                else:
+                    result.release()
     index = 0
     for result in results:
         if result.holds_object:
             result.index = index
             index += 1
-    rules = tuple(rules)
     for result in results:
-        if id(result) in deferred:  # proven an object by its text (see `proven`)
+        if id(result) in deferred:  # proven an object by its text (see `proven`), or parsed before
             result.parsed = parse_document(result.document)
         if result.parsed is not None and result.parsed.data is not None:
             _plan_document(result, settings, context, rules)
-        if not keep_nodes and result.parsed is not None:
-            result.parsed.root = None
+        if not keep_nodes:
+            result.release()
     return Result(stream=parsed_stream, documents=results)
 
 
@@ -377,16 +428,39 @@ def explain(result: Result) -> list[dict[str, Any]]:
     for doc in result.documents:
         if doc.index is None:
             continue
-        data = doc.data if doc.parsed is not None else parse_document(doc.document).data
-        meta = data["metadata"] if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else {}
+        identity = doc.identity()
         entries.append(
             {
                 "index": doc.index,
-                "kind": data.get("kind") if isinstance(data, dict) else None,
-                "name": meta.get("name"),
-                "namespace": meta.get("namespace"),
-                "source": doc.source,
+                "kind": identity.kind,
+                "name": identity.name,
+                "namespace": identity.namespace,
+                "source": doc.source or identity.filename,  # a document carried as text was not read for it
                 "patch": doc.ops,
             }
         )
     return entries
+
+
+# Root keys of a classified document (stream.classify): every one is a line like these at column 0, and
+# every such line is one, unless it lies inside a quoted scalar or flow collection running over lines.
+# Written to start with a literal (see stream._SEPARATOR); a key on the first line needs none.
+_IDENTITY_KEY = re.compile(r"\n(?:apiVersion|kind|metadata)[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE)
+_ROOT_KEY = re.compile(r"\n[A-Za-z0-9_][A-Za-z0-9_./-]*[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE)
+
+
+def _head_data(doc: stream.Document) -> Any:
+    """The data of a classified document read up to the root key after its last apiVersion, kind and
+    metadata keys: their values are the whole document's (a mapping's later keys change no earlier one,
+    and an anchor comes before its aliases), for the cost of reading its head, not a CRD's schema. A
+    cut inside a quoted scalar or flow collection that runs over lines leaves it unclosed, which libyaml
+    refuses: then, and for a document not classified, the whole document is read."""
+    if doc.classified:
+        ends = [key.end() for key in _IDENTITY_KEY.finditer(doc.text)]
+        after = _ROOT_KEY.search(doc.text, ends[-1] if ends else 0)
+        if after is not None:
+            try:
+                return yamldoc.parse(doc.text[: after.start() + 1]).data
+            except yamldoc.YAMLError:
+                pass
+    return parse_document(doc).data

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from .runner import fail, read_input, settings_from_args
+from .runner import fail, read_stream, settings_from_args
+
+if TYPE_CHECKING:
+    from . import stream
 
 
 def render(
@@ -22,21 +26,23 @@ def render(
     verbose: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    from . import krm, pipeline
+    from . import krm, pipeline, stream
     from . import report as reports
     from .settings import SettingsError
 
     report = report or os.environ.get("ZDRENDER_REPORT") or None
     try:
-        text = read_input("-")
-        if krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
+        documents = read_stream("-")
+        text = _resource_list_text(documents)
+        if text is not None and krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
             return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
-        result = pipeline.run(text, settings, keep_nodes=False)
-        del text  # its documents live on as pieces; the whole input is not needed twice
-        # Encoded before the first byte goes out; one piece per document, never the whole stream as
-        # one string (a single non-ASCII character makes Python store all of it at 2 or 4 bytes a character).
-        output = [piece.encode("utf-8") for piece in result.stream.pieces([d.output for d in result.documents])]
+        result = pipeline.run(documents, settings, keep_nodes=False)
+        # An edit is new text: it must encode before the first byte goes out. Every document is encoded
+        # as it is written, one at a time: never the whole stream as one string, or as bytes beside it.
+        for document in result.documents:
+            if document.output is not document.document.text:
+                document.output.encode("utf-8")
     except (ValueError, SettingsError, pipeline.InputError) as err:
         raise fail(str(err), report=report) from None
     if not any(d.holds_object for d in result.documents) and not allow_empty:
@@ -44,11 +50,27 @@ def render(
         raise fail("the input holds no manifests; refusing to print an empty stream (--allow-empty accepts it)", report=report)
     if report:
         _write_report(report, result.findings)
-    sys.stdout.buffer.writelines(output)
+    out = sys.stdout.buffer
+    if result.stream.bom:
+        out.write(stream.BOM_UTF8)
+    for document in result.documents:
+        out.write(document.output.encode("utf-8"))
     sys.stdout.flush()
     if not quiet:
         for line in reports.summary_lines(result.findings, verbose=verbose):
             sys.stderr.write(line + "\n")
+
+
+def _resource_list_text(documents: stream.Stream) -> str | None:
+    """The input as text when it may be a KRM ResourceList, for krm.is_resource_list to judge: a
+    document classified as one, or a single one the text could not classify (flow style, JSON)."""
+    from .krm import KIND
+
+    content = [d for d in documents.documents if d.has_content]
+    if not any(d.kind == KIND for d in content) and not (len(content) == 1 and not content[0].classified):
+        return None
+    text = documents.join()
+    return text.replace("\n", "\r") if documents.cr_only else text
 
 
 def _write_report(report: str, findings) -> None:

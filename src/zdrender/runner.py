@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .report import one_line
+
+if TYPE_CHECKING:
+    from .stream import Stream
 
 T = TypeVar("T")
 
@@ -37,19 +40,42 @@ def settings_from_args(kube_version: str | None, assignments: list[str] | None, 
 
 
 def read_input(path: str) -> str:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    data = _read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        name = "stdin" if path == "-" else path
-        raise ValueError(f"{name}: {_place(data, err.start)}: byte 0x{data[err.start]:02x} is not UTF-8; Kubernetes manifests must be UTF-8") from None
+        raise ValueError(_not_utf8(path, data, err)) from None
+
+
+def read_stream(path: str) -> Stream:
+    """read_input split into documents as they are read (stream.read_utf8): the stream is held about
+    once, never as one str or as bytes beside its documents."""
+    from . import stream
+
+    try:
+        if path == "-":
+            return stream.read_utf8(sys.stdin.buffer.read)
+        with open(path, "rb") as handle:
+            return stream.read_utf8(handle.read)
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:  # `object` holds the stream up to the byte
+        raise ValueError(_not_utf8(path, err.object, err)) from None
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _not_utf8(path: str, data: bytes, err: UnicodeDecodeError) -> str:
+    name = "stdin" if path == "-" else path
+    return f"{name}: {_place(data, err.start)}: byte 0x{data[err.start]:02x} is not UTF-8; Kubernetes manifests must be UTF-8"
 
 
 def _place(data: bytes, offset: int) -> str:
@@ -68,17 +94,18 @@ def input_error(path: str, err: Exception) -> str:
     return str(err) if path == "-" else f"{path}: {err}"
 
 
-def each_file(paths: list[str], work: Callable[[str, str], T], errors: list[str] | None = None) -> Iterator[tuple[str, T]]:
-    """(path, work(path, text)) for each input, read in turn: the one loop of check, diff, explain and
-    timeline. A file that cannot be read, or that the pipeline or the settings refuse, gives a one-line
-    error naming it: collected in `errors` when given (the run goes on, as `check` does), else raised
-    as ValueError at the first (as the other commands do)."""
+def each_file(paths: list[str], work: Callable[[str, Any], T], errors: list[str] | None = None, read: Callable[[str], Any] = read_input) -> Iterator[tuple[str, T]]:
+    """(path, work(path, read(path))) for each input, read in turn (as one str by default, or as a
+    stream.Stream with read=read_stream): the one loop of check, diff, explain and timeline. A file
+    that cannot be read, or that the pipeline or the settings refuse, gives a one-line error naming it:
+    collected in `errors` when given (the run goes on, as `check` does), else raised as ValueError at
+    the first (as the other commands do)."""
     from . import pipeline
     from .settings import SettingsError
 
     for path in paths:
         try:
-            yield path, work(path, read_input(path))
+            yield path, work(path, read(path))
         except ValueError as err:  # unreadable or not UTF-8: the message names the file
             if errors is None:
                 raise

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 BOM = "\ufeff"
+BOM_UTF8 = BOM.encode()
 
 # These three only count where they start a line (`_line_starts`): written without a leading `^`,
 # they begin with a literal, which the regex engine finds by skipping ahead instead of trying every
 # character (5x faster on multi-megabyte CRDs).
 # A document marker is `---` at column 0 followed by whitespace or the end of the line.
 _SEPARATOR = re.compile(r"---(?=[ \t\r\n]|\Z)")
+_SEPARATOR_BYTES = re.compile(_SEPARATOR.pattern.encode())  # the same marker in UTF-8 (all ASCII)
 # A top-level `kind` key with a plain or quoted name, as the scan reads it (see `classify`).
 _KIND = re.compile(r"kind:[ \t]*([\"']?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 # A line at column 0 that spells a `kind` key, in the scan's form or not.
@@ -67,6 +70,9 @@ class Document:
 class Stream:
     documents: list[Document]
     bom: bool = False
+    # The input's line breaks were bare CRs and the documents were split and hold LF (cr_only), to be
+    # written back as CR: see pipeline.run.
+    cr_only: bool = False
 
     def join(self, texts: list[str] | None = None) -> str:
         return "".join(self.pieces(texts))
@@ -80,6 +86,22 @@ class Stream:
 
 def _line_starts(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
     return [m for m in pattern.finditer(text) if m.start() == 0 or text[m.start() - 1] == "\n"]
+
+
+def _document_starts(text: str | bytes | bytearray, begin: int = 0, end: int | None = None) -> list[int]:
+    """Where each document of text[begin:end] starts, then `end` (len(text) by default); `end` follows
+    a line break or ends the stream. The markers are ASCII, which UTF-8 never uses inside a multi-byte
+    character: bytes split where their text does."""
+    end = len(text) if end is None else end
+    if isinstance(text, str):
+        separators = [m.start() for m in _SEPARATOR.finditer(text, begin, end) if m.start() == begin or text[m.start() - 1] == "\n"]
+    else:
+        separators = [m.start() for m in _SEPARATOR_BYTES.finditer(text, begin, end) if m.start() == begin or text[m.start() - 1] == 0x0A]
+    starts = [_with_directives(text, separator, begin) for separator in separators]
+    if not starts or starts[0] != begin:
+        starts.insert(0, begin)
+    starts.append(end)
+    return starts
 
 
 def classify(text: str) -> tuple[str | None, bool, bool]:
@@ -115,14 +137,15 @@ def classify(text: str) -> tuple[str | None, bool, bool]:
     return kinds[0], True, True
 
 
-def _with_directives(text: str, separator: int) -> int:
+def _with_directives(text: str | bytes | bytearray, separator: int, begin: int = 0) -> int:
     """Where the document whose `---` is at `separator` starts: before the `%YAML` / `%TAG` directive
     lines just above it, which belong to it (a plain scalar cannot start with `%`, so a line that does
     at column 0 before a `---` is a directive)."""
+    newline, percent = ("\n", "%") if isinstance(text, str) else (b"\n", b"%")
     start = separator
-    while start > 0:
-        line_start = text.rfind("\n", 0, start - 1) + 1
-        if text.startswith("%", line_start):
+    while start > begin:
+        line_start = max(text.rfind(newline, begin, start - 1) + 1, begin)  # type: ignore[arg-type]
+        if text.startswith(percent, line_start):  # type: ignore[arg-type]
             start = line_start
         else:
             break
@@ -133,19 +156,91 @@ def split(text: str) -> Stream:
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    starts = [_with_directives(text, m.start()) for m in _line_starts(_SEPARATOR, text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    starts.append(len(text))
+    if not text:
+        return Stream(documents=[], bom=bom)
+    return Stream(documents=_documents(text[begin:end] for begin, end in itertools.pairwise(_document_starts(text))), bom=bom)
+
+
+def read_utf8(read: Callable[[int], bytes], block: int = 1 << 20) -> Stream:
+    """split() of the UTF-8 text that `read(block)` returns piece by piece until b"": each document is
+    decoded on its own once the next one's start has been read, so the stream is held about once: never
+    as one str (which stores every character at the width of its widest: one dash makes all of it 2
+    bytes a character, an emoji 4; a 48 MB stream took 96 MB) and never as bytes beside its documents.
+    A stream with bare CRs for line breaks (cr_only) is split as LF and marked so. Raises
+    UnicodeDecodeError at the first byte that is not UTF-8, as decoding it whole does; its `object`
+    holds the stream up to there."""
+    reader = _Reader(read, block)
+    documents = _documents(reader.chunks())
+    return Stream(documents=documents, bom=reader.bom, cr_only=reader.cr_only)
+
+
+class _Reader:
+    def __init__(self, read: Callable[[int], bytes], block: int) -> None:
+        self.read, self.block = read, block
+        self.bom = self.cr_only = False
+        # What is no longer in `pending`, to place an error: its size, and its documents (not copies).
+        self.consumed = 0
+        self.dropped: list[str] = []
+
+    def chunks(self) -> Iterator[str]:
+        pending = bytearray()  # from the start of a document on; deleting its front moves no bytes
+        begin = None  # where its first document starts (after a BOM), once known
+        while data := self.read(self.block):
+            pending += data
+            if begin is None and len(pending) >= len(BOM_UTF8):
+                self.bom = pending.startswith(BOM_UTF8)
+                begin = len(BOM_UTF8) if self.bom else 0
+            # Starts are known up to the last complete line: by then a marker's next character and the
+            # directives above it are read. Before any LF, it may be a stream of bare CRs.
+            complete = pending.rfind(b"\n") + 1
+            if begin is None or complete == 0:
+                continue
+            starts = _document_starts(pending, begin, complete)[:-1]
+            decoded = [self._decode(pending, start, end) for start, end in itertools.pairwise(starts)]
+            del pending[: starts[-1]]
+            self.consumed += starts[-1]
+            self.dropped += decoded
+            yield from decoded
+            begin = 0
+        if begin is None:
+            self.bom = pending.startswith(BOM_UTF8)
+            begin = len(BOM_UTF8) if self.bom else 0
+        if len(pending) == begin:
+            return  # an empty stream, or only its BOM
+        if b"\r" in pending and b"\n" not in pending:  # cr_only(): split as LF (after a drop, the last LF is still here)
+            self.cr_only = True
+            original = bytes(pending)
+            pending[:] = pending.replace(b"\r", b"\n")
+            try:
+                yield from [self._decode(pending, start, end) for start, end in itertools.pairwise(_document_starts(pending, begin))]
+            except UnicodeDecodeError as err:  # placed in the stream as it was read
+                raise UnicodeDecodeError("utf-8", original, err.start, err.end, err.reason) from None
+            return
+        for start, end in itertools.pairwise(_document_starts(pending, begin)):
+            yield self._decode(pending, start, end)
+
+    def _decode(self, pending: bytearray, start: int, end: int) -> str:
+        try:
+            with memoryview(pending) as view:  # a slice without a copy, released before `pending` changes
+                text = str(view[start:end], "utf-8")
+        except UnicodeDecodeError as err:
+            prefix = ((BOM if self.bom and self.consumed else "") + "".join(self.dropped)).encode("utf-8")
+            where = len(prefix) + start
+            raise UnicodeDecodeError("utf-8", prefix + bytes(pending), where + err.start, where + err.end, err.reason) from None
+        return text
+
+
+def _documents(chunks: Iterable[str]) -> list[Document]:
     documents: list[Document] = []
     line = 1
     number = 0
-    for begin, end in itertools.pairwise(starts):
-        chunk = text[begin:end]
+    first = True
+    for chunk in chunks:
         kind, has_content, classified = classify(chunk)
         # A blank prelude before the first `---` is not a document a reader would count.
-        if begin != 0 or has_content or chunk.startswith("---") or chunk.strip():
+        if not first or has_content or chunk.startswith("---") or chunk.strip():
             number += 1
+        first = False
         documents.append(
             Document(
                 number=number,
@@ -157,6 +252,4 @@ def split(text: str) -> Stream:
             )
         )
         line += chunk.count("\n")
-    if not text:
-        documents = []
-    return Stream(documents=documents, bom=bom)
+    return documents
