@@ -43,25 +43,31 @@ def apply(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = 
 
     Operations on unrelated places are located in one parse and spliced in together. One that
     depends on an earlier one of the batch (inside or around it, behind an item it inserted or
-    removed, or touching its text) waits for the edited text to be parsed again, so the result is
-    what applying them one at a time gives.
+    removed, or touching its text) waits for the edited text to be parsed again, and so does every
+    later one that depends on a waiting one either way, so the result is what applying them one at
+    a time gives. The others go on into the batch: a big `kind: List` with one such pair per workload
+    is parsed again a few times, not once per workload.
     """
-    done = 0
-    while done < len(ops):
+    pending = list(ops)
+    while pending:
         editor = _Editor(text, parsed if parsed is not None else yamldoc.parse(text))
         parsed = None
         batch: list[_Located] = []
-        for op in ops[done:]:
+        waiting: list[_Located] = []
+        batched: set[int] = set()  # indices in `pending`
+        for i, op in enumerate(pending):
             try:
                 located = editor.locate(op)
             except PatchError:
-                if batch:  # its path may only exist once the batch is applied
+                if batch:  # its path may only exist once the batch (or a waiting op) is applied
                     break
                 raise
-            if batch and any(_depends(located, earlier) for earlier in batch):
-                break
-            batch.append(located)
-        done += len(batch)
+            if any(_depends(located, earlier) for earlier in batch) or any(_depends(located, w) or _depends(w, located) for w in waiting):
+                waiting.append(located)
+            else:
+                batch.append(located)
+                batched.add(i)
+        pending = [op for i, op in enumerate(pending) if i not in batched]
         text = splice(text, [b.edit for b in batch])
     return text
 

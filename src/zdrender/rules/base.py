@@ -21,7 +21,8 @@ class RuleContext:
         self.document = document  # the working copy of the whole document, for op builders
         # A rule that runs after (one with COVERS_SLEEPS) raises the grace period over every sleep.
         self.sleeps_covered = sleeps_covered
-        self._planned: Any = None  # the document as this rule's `set` calls leave it
+        self._planned: Any = None  # the document as this rule's `set` calls leave it (see `_writable`)
+        self._owned: set[int] = set()  # ids of the containers `_planned` holds as its own copies
         self.capped: list[tuple[str, str]] = []  # (path, why) of values `set` capped
 
     def at_least(self, major: int, minor: int) -> bool:
@@ -66,14 +67,29 @@ class RuleContext:
         view the rule reads stays as it was; the pipeline applies the returned ops."""
         import jsonpatch
 
-        from ..yamldoc import copy_data
-
-        if self._planned is None:
-            self._planned = copy_data(self.document)
         value = _within_api_range(value, path.rsplit("/", 1)[-1], path, self.capped)
-        op = set_op(self._planned, path, value)
+        op = set_op(self._writable(path), path, value)
         jsonpatch.apply_patch(self._planned, [op], in_place=True)
         return op
+
+    def _writable(self, path: str) -> Any:
+        """`_planned` with every container on `path` its own shallow copy, so that an op on `path`
+        changes none of `document`: copying the whole document per rule and workload made a big
+        `kind: List` quadratic. What no op walks through stays shared with `document`."""
+        if self._planned is None:
+            self._planned = self.document.copy() if isinstance(self.document, (dict, list)) else self.document
+            self._owned = {id(self._planned)}
+        node = self._planned
+        for part in _parts(path)[:-1]:
+            child = _child(node, part)
+            if not isinstance(child, (dict, list)):
+                break
+            if id(child) not in self._owned:
+                child = child.copy()
+                self._owned.add(id(child))
+                node[int(part) if isinstance(node, list) else part] = child
+            node = child
+        return self._planned
 
 
 INT32_MAX = 2**31 - 1
@@ -103,7 +119,7 @@ def _within_api_range(value: Any, key: str, path: str, capped: list[tuple[str, s
 
 def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
     """One RFC 6902 op that makes `path` hold `value`, creating missing (or null) parent mappings."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    parts = _parts(path)
     node = document
     for depth, part in enumerate(parts[:-1]):
         _check_parent(node, part, parts[:depth])
@@ -121,6 +137,11 @@ def set_op(document: Any, path: str, value: Any) -> dict[str, Any]:
     _check_parent(node, parts[-1], parts[:-1])
     exists = _has(node, parts[-1])
     return {"op": "replace" if exists else "add", "path": path, "value": value}
+
+
+def _parts(path: str) -> list[str]:
+    """The unescaped parts of a JSON pointer."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
 
 
 class Unsettable(Exception):
