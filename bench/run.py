@@ -1,7 +1,7 @@
 """Time every mode of zdrender (render, check, explain, diff, KRM function) against its reference.
 
     .venv/bin/python bench/run.py            # the issue's sizes (48 MB), 7 rounds (3 for big inputs)
-    .venv/bin/python bench/run.py --quick    # smaller inputs, 3 rounds (1 for big inputs): what .ci/run prints
+    .venv/bin/python bench/run.py --quick    # smaller inputs, 3 rounds: what .ci/run prints
 
 zdrender runs as Helm runs a post-renderer: the installed console script, a fresh process reading the
 stream on stdin. The tools of one comparison take turns (zdrender, kustomize, cat, zdrender, ...) so
@@ -60,7 +60,7 @@ class Scale:
 
 
 FULL = Scale(big_times=6, kustomize_inputs=("small", "large", "all"), workload_times=30, krm_source="all", rounds=7, big_rounds=3, timeout=300)
-QUICK = Scale(big_times=1, kustomize_inputs=("small", "large"), workload_times=10, krm_source="large", rounds=3, big_rounds=1, timeout=15)
+QUICK = Scale(big_times=1, kustomize_inputs=("small", "large"), workload_times=10, krm_source="large", rounds=3, big_rounds=3, timeout=15)
 
 
 def abort(message: str) -> NoReturn:
@@ -123,7 +123,10 @@ def run_once(argv: list[str], stdin: Path | None, stdout: Path, timeout: float) 
             return elapsed, 0, None, ""
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        kib = int(Path(rss_file.name).read_text().split()[-1]) if wrapped and proc.returncode == 0 else usage.ru_maxrss
+        # GNU time writes the peak last, after "Command exited with non-zero status N" when it is not 0
+        # (check exits 1 on findings); without its number, wait4's peak stands in.
+        written = Path(rss_file.name).read_text().split() if wrapped else []
+        kib = int(written[-1]) if written and written[-1].isdigit() else usage.ru_maxrss
         return elapsed, kib * 1024, proc.returncode, err.read().decode(errors="replace")
 
 

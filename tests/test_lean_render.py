@@ -249,3 +249,19 @@ def test_check_and_explain_peak_memory_stays_below_twice_the_input(tmp_path, mon
     used = peak(work, monkeypatch)
     assert results[0], "the stream must have something to report"
     assert used <= 1.8 * size, f"{used / size:.2f} x the input"
+
+
+def test_diff_peak_memory_stays_below_twice_the_input(tmp_path, monkeypatch):
+    """diff reads as check does: the documents and their edits, not a str of the whole stream beside
+    them (7.2x the input here, before)."""
+    from typer.testing import CliRunner
+
+    from zdrender.cli import app
+
+    path = big_stream(tmp_path)
+    size = path.stat().st_size
+    CliRunner().invoke(app, ["diff", str(ROOT / "examples" / "rendered.yaml")])  # imports made before measuring
+    results = []
+    used = peak(lambda: results.append(CliRunner().invoke(app, ["diff", str(path)])), monkeypatch)
+    assert results[0].exit_code == 0 and "+              sleep:" in results[0].stdout, results[0].output
+    assert used <= 1.8 * size, f"{used / size:.2f} x the input"

@@ -261,7 +261,7 @@ def diff(
     chunks = []
     try:
         settings = _settings(kube_version, assignments, config)
-        for path, result in each_file(paths, lambda path, text: pipeline.run(text, settings, keep_nodes=False)):
+        for path, result in each_file(paths, lambda path, documents: pipeline.run(documents, settings, keep_nodes=False), read=read_stream):
             name = "stdin" if path == "-" else path
             if not any(d.holds_object for d in result.documents):  # render refuses it too
                 raise ValueError(f"{name}: holds no manifests; check that the renderer produced output")

@@ -117,9 +117,12 @@ class _Chunks:
         return codes
 
     def _piece(self, i: int, after: bool) -> list[str]:
+        text = (self.after if after else self.before)[i]
+        if text == self.before[i] == self.after[i]:  # context only: its lines are not kept (a CRD is 100 KB)
+            return patch_lines(text)
         key = (i, after)
         if key not in self._lines:
-            self._lines[key] = patch_lines((self.after if after else self.before)[i])
+            self._lines[key] = patch_lines(text)
         return self._lines[key]
 
     def lines(self, start: int, stop: int, *, after: bool) -> list[str]:
