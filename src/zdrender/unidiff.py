@@ -83,7 +83,7 @@ class _Chunks:
         self.before: list[str] = []
         self.after: list[str] = []
         self.starts: tuple[list[int], list[int]] = ([], [])  # first line of each piece, before and after
-        self.changed = False
+        self.same: list[bool] = []  # whether each piece is unchanged
         self._lines: dict[tuple[int, bool], list[str]] = {}
         lines_a = lines_b = 0
         for a, b in pairs:
@@ -93,7 +93,8 @@ class _Chunks:
             self.starts[1].append(lines_b)
             lines_a += _line_count(a)
             lines_b += _line_count(b)
-            self.changed = self.changed or a != b
+            self.same.append(a == b)
+        self.changed = not all(self.same)
 
     def opcodes(self) -> list[Opcode]:
         """difflib's opcodes for the whole texts: unchanged pieces equal, changed ones compared alone."""
@@ -101,7 +102,7 @@ class _Chunks:
         for i, (a, b) in enumerate(zip(self.before, self.after)):
             a0, b0 = self.starts[0][i], self.starts[1][i]
             found: list[Opcode] = [("equal", 0, _line_count(a), 0, _line_count(b))]
-            if a != b:
+            if not self.same[i]:
                 found = list(difflib.SequenceMatcher(None, self._piece(i, False), self._piece(i, True)).get_opcodes())
             for tag, i1, i2, j1, j2 in found:
                 if i1 == i2 and j1 == j2:
@@ -118,7 +119,7 @@ class _Chunks:
 
     def _piece(self, i: int, after: bool) -> list[str]:
         text = (self.after if after else self.before)[i]
-        if text == self.before[i] == self.after[i]:  # context only: its lines are not kept (a CRD is 100 KB)
+        if self.same[i]:  # context only: its lines are not kept (a CRD is 100 KB)
             return patch_lines(text)
         key = (i, after)
         if key not in self._lines:
