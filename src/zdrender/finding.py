@@ -4,31 +4,44 @@ where it is. A plain value: rules make them, the pipeline locates them, the repo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from .record import Record
 
 SEVERITIES = ("info", "warning", "error")
 
 
-@dataclass
-class Finding:
-    """What a rule (or the engine) says about one object: a message, and the operations that fix it."""
+class Finding(Record):
+    """What a rule (or the engine) says about one object: a message, and the operations that fix it.
 
-    rule: str
-    severity: str  # info | warning | error
-    message: str
-    ops: list[dict[str, Any]] = field(default_factory=list)
-    path: str = ""  # JSON pointer (in the document) of the field the finding is about
-    # Where it is, set by `locate` (the pipeline, per document) and `in_file` (the CLI):
-    document: int = 0  # 1-based document number in the stream
-    index: int = -1  # 0-based position among the documents that hold an object
-    kind: str = ""
-    name: str = ""
-    namespace: str | None = None
-    source: str | None = None  # Helm's `# Source:` template or the Helm 4 filename annotation
-    line: int | None = None  # 1-based line of the input stream
-    new_object: dict[str, Any] | None = None  # an object to add to the stream after this document (an operation on the stream)
-    file: str | None = None  # the input file named on the command line (None or "-": stdin); set by the CLI
+    A Record, not a dataclass (record.py says why)."""
+
+    __slots__ = ("document", "file", "index", "kind", "line", "message", "name", "namespace", "new_object", "ops", "path", "rule", "severity", "source")
+
+    def __init__(
+        self,
+        rule: str,
+        severity: str,  # info | warning | error
+        message: str,
+        ops: list[dict[str, Any]] | None = None,
+        path: str = "",  # JSON pointer (in the document) of the field the finding is about
+        *,
+        # Where it is, set by `locate` (the pipeline, per document) and `in_file` (the CLI):
+        document: int = 0,  # 1-based document number in the stream
+        index: int = -1,  # 0-based position among the documents that hold an object
+        kind: str = "",
+        name: str = "",
+        namespace: str | None = None,
+        source: str | None = None,  # Helm's `# Source:` template or the Helm 4 filename annotation
+        line: int | None = None,  # 1-based line of the input stream
+        new_object: dict[str, Any] | None = None,  # an object to add to the stream after this document (an operation on the stream)
+        file: str | None = None,  # the input file named on the command line (None or "-": stdin); set by the CLI
+    ):
+        self.rule, self.severity, self.message = rule, severity, message
+        self.ops: list[dict[str, Any]] = ops if ops is not None else []
+        self.path = path
+        self.document, self.index, self.kind, self.name, self.namespace = document, index, kind, name, namespace
+        self.source, self.line, self.new_object, self.file = source, line, new_object, file
 
     def locate(self, *, document: int, index: int | None, source: str | None, line: int) -> Finding:
         """Place the finding in the stream: its document, that document's place among objects, the

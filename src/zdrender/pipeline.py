@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from . import emit, patch, rewrite, stream, yamldoc
 from .finding import Finding
+from .record import Record
 from .rules import REGISTRY
 from .rules.base import RuleContext, Unsettable, set_op
 from .settings import ANNOTATION_PREFIX, RECORD_ANNOTATION, Settings, SettingsError
@@ -63,15 +63,15 @@ def refuse_non_object(doc: stream.Document, parsed: yamldoc.Parsed) -> None:
     raise InputError(f"{where}, line {line}: the document {what}; Helm and kubectl refuse it: fix the template that printed it or remove it")
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(Record):
     """What names a parsed document's object, kept when its data is released (keep_nodes=False)."""
 
-    holds_object: bool
-    kind: Any = None
-    name: Any = None
-    namespace: Any = None
-    filename: str | None = None  # the Helm 4 FILENAME_ANNOTATION
+    __slots__ = ("filename", "holds_object", "kind", "name", "namespace")
+
+    def __init__(self, holds_object: bool, kind: Any = None, name: Any = None, namespace: Any = None, filename: str | None = None):
+        self.holds_object = holds_object
+        self.kind, self.name, self.namespace = kind, name, namespace
+        self.filename = filename  # the Helm 4 FILENAME_ANNOTATION
 
     @classmethod
     def of(cls, data: Any) -> Identity:
@@ -83,15 +83,17 @@ class Identity:
         return cls(True, data.get("kind"), meta.get("name"), meta.get("namespace"), str(filename) if filename else None)
 
 
-@dataclass
-class DocumentResult:
-    document: stream.Document
-    parsed: yamldoc.Parsed | None = None
-    ops: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    output: str = ""
-    index: int | None = None  # 0-based among documents that hold an object
-    released: Identity | None = None  # set when `parsed` was dropped after use (keep_nodes=False)
+class DocumentResult(Record):
+    __slots__ = ("document", "findings", "index", "ops", "output", "parsed", "released")
+
+    def __init__(self, document: stream.Document, output: str = ""):
+        self.document = document
+        self.parsed: yamldoc.Parsed | None = None
+        self.ops: list[dict[str, Any]] = []
+        self.findings: list[Finding] = []
+        self.output = output
+        self.index: int | None = None  # 0-based among documents that hold an object
+        self.released: Identity | None = None  # set when `parsed` was dropped after use (keep_nodes=False)
 
     @property
     def data(self) -> Any:
@@ -130,10 +132,12 @@ class DocumentResult:
             self.parsed = None
 
 
-@dataclass
-class Result:
-    stream: stream.Stream
-    documents: list[DocumentResult]
+class Result(Record):
+    __slots__ = ("documents", "stream")
+
+    def __init__(self, stream: stream.Stream, documents: list[DocumentResult]):
+        self.stream = stream
+        self.documents = documents
 
     @property
     def output(self) -> str:

@@ -26,7 +26,7 @@ def render(
     verbose: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    from . import krm, pipeline, stream
+    from . import pipeline, stream
     from . import report as reports
     from .settings import SettingsError
 
@@ -34,8 +34,11 @@ def render(
     try:
         documents = read_stream("-")
         text = _resource_list_text(documents)
-        if text is not None and krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
-            return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
+        if text is not None:  # krm.py is imported only then: a plain render does not pay for it
+            from . import krm
+
+            if krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
+                return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
         result = pipeline.run(documents, settings, keep_nodes=False)
         # An edit is new text: it must encode before the first byte goes out. Every document is encoded
@@ -64,10 +67,10 @@ def render(
 def _resource_list_text(documents: stream.Stream) -> str | None:
     """The input as text when it may be a KRM ResourceList, for krm.is_resource_list to judge: a
     document classified as one, or a single one the text could not classify (flow style, JSON)."""
-    from .krm import KIND
+    from .workload import RESOURCE_LIST
 
     content = [d for d in documents.documents if d.has_content]
-    if not any(d.kind == KIND for d in content) and not (len(content) == 1 and not content[0].classified):
+    if not any(d.kind == RESOURCE_LIST for d in content) and not (len(content) == 1 and not content[0].classified):
         return None
     text = documents.join()
     return text.replace("\n", "\r") if documents.cr_only else text

@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+from .record import Record
 
 BOM = "\ufeff"
 BOM_UTF8 = BOM.encode()
@@ -48,16 +49,18 @@ def cr_only(text: str) -> bool:
     return "\r" in text and "\n" not in text
 
 
-@dataclass
-class Document:
+class Document(Record):
     """One document of the stream, as text."""
 
-    number: int  # 1-based position in the stream, as a reader counts `---` sections
-    text: str
-    line: int  # 1-based line of the stream where this document's text starts
-    kind: str | None = None  # from a cheap textual look; None when unknown
-    has_content: bool = True
-    classified: bool = True  # False when the text alone could not tell the kind
+    __slots__ = ("classified", "has_content", "kind", "line", "number", "text")
+
+    def __init__(self, number: int, text: str, line: int, kind: str | None = None, has_content: bool = True, classified: bool = True):
+        self.number = number  # 1-based position in the stream, as a reader counts `---` sections
+        self.text = text
+        self.line = line  # 1-based line of the stream where this document's text starts
+        self.kind = kind  # from a cheap textual look; None when unknown
+        self.has_content = has_content
+        self.classified = classified  # False when the text alone could not tell the kind
 
     @property
     def newline(self) -> str:
@@ -66,13 +69,15 @@ class Document:
         return "\r" if cr_only(self.text) else "\n"
 
 
-@dataclass
-class Stream:
-    documents: list[Document]
-    bom: bool = False
-    # The input's line breaks were bare CRs and the documents were split and hold LF (cr_only), to be
-    # written back as CR: see pipeline.run.
-    cr_only: bool = False
+class Stream(Record):
+    __slots__ = ("bom", "cr_only", "documents")
+
+    def __init__(self, documents: list[Document], bom: bool = False, cr_only: bool = False):
+        self.documents = documents
+        self.bom = bom
+        # The input's line breaks were bare CRs and the documents were split and hold LF (cr_only), to be
+        # written back as CR: see pipeline.run.
+        self.cr_only = cr_only
 
     def join(self, texts: list[str] | None = None) -> str:
         return "".join(self.pieces(texts))

@@ -34,7 +34,8 @@ IMMUTABLE_TEMPLATE_KINDS = frozenset({"Job", "Pod"})
 LOAD_BALANCER_KINDS = frozenset({"Ingress", "IngressClass", "BackendConfig", "Namespace"})
 CONTEXT_KINDS = frozenset({"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}) | LOAD_BALANCER_KINDS
 # Objects whose `items` are resources: a `kind: List`, and a KRM function's ResourceList (krm.py).
-LIST_KINDS = frozenset({"List", "ResourceList"})
+RESOURCE_LIST = "ResourceList"
+LIST_KINDS = frozenset({"List", RESOURCE_LIST})
 HOOK_ANNOTATION = "helm.sh/hook"
 
 
