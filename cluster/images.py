@@ -1,20 +1,22 @@
 """The test apps as container images, built here: no registry and no container daemon exist.
 
 Each image is one layer holding static Go programs (cluster/apps) and, for the shell-entrypoint
-image, Debian's static busybox as /bin/sh. The layer and its config are written as a docker-archive
-tar that `ctr images import` reads. Images and the host-side load generator are cached by a
-fingerprint of their sources, outside the clone.
+image, Debian's static busybox as /bin/sh. The layer is staged in a folder and written by the writer
+of zdrender's own images (images/build.py): one tar, an OCI layout and a docker-archive, that
+`ctr images import` reads. Images and the host-side load generator are cached by a fingerprint of
+their sources, outside the clone.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
-import tarfile
+import tempfile
 from pathlib import Path
+
+from images import build
 
 from .node import NodeError, Paths, ctr, fingerprint, sh
 
@@ -30,16 +32,42 @@ IMAGES: dict[str, dict[str, str]] = {
     "shell-app:1": {"web": "app:web", "bin/sh": f"host:{BUSYBOX}"},
 }
 ENTRYPOINTS = {"pause:1": ["/pause"], "app:1": ["/web"], "shell-app:1": ["/web"]}
-LAYOUT_VERSION = 1  # bump when _layer or _docker_archive change what they write
+ENV = {"PATH": "/bin:/"}  # the images' only variable: no base image below
+PASSWD = "root:x:0:0:root:/:/web\nnobody:x:65534:65534:nobody:/:/web\n"
+MODES = {"tmp": 0o1777, "etc/passwd": 0o644}  # of the staged files and folders; the others 0755
+LAYOUT_VERSION = 2  # bump when write_image or images/build.py change how they write an image
 
 
-def image_ref(name: str) -> str:
-    return f"{REGISTRY}/{name}"
+def image(name: str) -> build.Image:
+    """The test image `name` (repository:tag) as images/build.py describes an image."""
+    repository, tag = name.split(":")
+    return build.Image(repository, (repository,), entrypoint=tuple(ENTRYPOINTS[name]), env=ENV, registry=REGISTRY, tag=tag, product=False)
+
+
+def write_image(name: str, files: dict[str, Path], out: Path) -> Path:
+    """The image `name` holding `files` (path in the image -> file on this machine), /etc/passwd and
+    /tmp, as a tar in `out`."""
+    described = image(name)
+    with tempfile.TemporaryDirectory(dir=out, prefix="stage-") as tmp:
+        stage = Path(tmp) / "layer"
+        (stage / "etc").mkdir(parents=True)
+        (stage / "tmp").mkdir()
+        (stage / "etc" / "passwd").write_text(PASSWD)
+        for dest, src in files.items():
+            (stage / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, stage / dest)
+        for path in stage.rglob("*"):  # whatever this machine's umask
+            path.chmod(MODES.get(path.relative_to(stage).as_posix(), 0o755))
+        build.check_libraries(stage, set())  # static programs only: the image has no libraries
+        layer = build.staged_layer(name, stage, Path(tmp) / "layer.tar.gz")
+        archive = out / described.file_name
+        build.write_archive(described, [layer], archive)
+    return archive
 
 
 def _build_dir(paths: Paths) -> Path:
     sources = [p for p in APPS.rglob("*") if p.is_file() and p.suffix in (".go", ".mod", ".sum")]
-    layout = json.dumps([IMAGES, ENTRYPOINTS, LAYOUT_VERSION]).encode()
+    layout = json.dumps([IMAGES, ENTRYPOINTS, ENV, PASSWD, MODES, LAYOUT_VERSION]).encode()
     return paths.cache / "test-images" / (fingerprint(*sources, BUSYBOX) + hashlib.sha256(layout).hexdigest()[:8])
 
 
@@ -60,8 +88,7 @@ def ensure_images(paths: Paths) -> str:
     env = dict(os.environ, CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
     sh("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", f"{bin_dir}/", "./...", env=env, cwd=APPS, timeout=900)
     for name, files in IMAGES.items():
-        layer = _layer({dest: Path(src[5:]) if src.startswith("host:") else bin_dir / src[4:] for dest, src in files.items()})
-        (out / f"{name.replace(':', '-')}.tar").write_bytes(_docker_archive(image_ref(name), layer, ENTRYPOINTS[name]))
+        write_image(name, {dest: Path(src[5:]) if src.startswith("host:") else bin_dir / src[4:] for dest, src in files.items()}, out)
     (out / "done").write_text("")
     for old in out.parent.iterdir():  # images of older sources
         if old != out:
@@ -77,52 +104,9 @@ def import_images(paths: Paths) -> str:
     have = set(ctr(paths, "images", "ls", "-q").stdout.split())
     imported = []
     for name in IMAGES:
-        if image_ref(name) in have and current == out.name:
+        if image(name).ref in have and current == out.name:
             continue
-        ctr(paths, "images", "import", "--no-unpack=false", str(out / f"{name.replace(':', '-')}.tar"))
+        ctr(paths, "images", "import", "--no-unpack=false", str(out / image(name).file_name))
         imported.append(name)
     marker.write_text(out.name)
     return ("imported " + ", ".join(imported)) if imported else "already there"
-
-
-def _layer(files: dict[str, Path]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        dirs = {"etc": 0o755, "tmp": 0o1777} | {str(Path(d).parent): 0o755 for d in files if "/" in d}
-        for d, mode in sorted(dirs.items()):
-            info = tarfile.TarInfo(d)
-            info.type, info.mode = tarfile.DIRTYPE, mode
-            tar.addfile(info)
-        passwd = b"root:x:0:0:root:/:/web\nnobody:x:65534:65534:nobody:/:/web\n"
-        info = tarfile.TarInfo("etc/passwd")
-        info.size, info.mode = len(passwd), 0o644
-        tar.addfile(info, io.BytesIO(passwd))
-        for dest, src in sorted(files.items()):
-            data = src.read_bytes()
-            info = tarfile.TarInfo(dest)
-            info.size, info.mode = len(data), 0o755
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _docker_archive(ref: str, layer: bytes, entrypoint: list[str]) -> bytes:
-    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "created": "2026-01-01T00:00:00Z",  # fixed, so the same sources give the same image id
-            "config": {"Entrypoint": entrypoint, "Env": ["PATH=/bin:/"], "WorkingDir": "/"},
-            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-            "history": [{"created_by": "zdrender cluster/images.py"}],
-        }
-    ).encode()
-    config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = json.dumps([{"Config": config_name, "RepoTags": [ref], "Layers": ["layer.tar"]}]).encode()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in ((config_name, config), ("layer.tar", layer), ("manifest.json", manifest)):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()

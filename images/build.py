@@ -14,6 +14,7 @@ An image is written as one tar that is both an OCI image layout (index.json, blo
 docker-archive (manifest.json), as `docker save` writes since Docker 25: `ctr images import` and
 `docker load` read it. Files have fixed times and owners and sorted entries, layers are gzipped
 without a time stamp, so the same inputs give the same digests. Host architecture only (amd64).
+The proof harness's test app images (cluster/images.py) are written the same way.
 Layers are cached under ${ZDRENDER_CACHE:-~/.cache/zdrender}/images by a fingerprint of their inputs.
 """
 
@@ -99,20 +100,25 @@ def version() -> str:
 class Image:
     name: str
     layers: tuple[str, ...]
-    dockerfile: str  # builds the same image with a daemon (tests/test_images.py ties the two)
+    dockerfile: str = ""  # builds the same image with a daemon (tests/test_images.py ties the two)
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     user: str = ""
     workdir: str = "/"
-    env: dict[str, str] = field(default_factory=dict)  # besides BASE_ENV
+    env: dict[str, str] = field(default_factory=dict)  # besides BASE_ENV (a product image)
+    registry: str = REGISTRY
+    tag: str = ""  # zdrender's version unless given
+    # zdrender's own image: the Debian runtime's BASE_ENV below `env`, and the source and version
+    # labels. cluster/images.py's test apps (static programs, no base) have neither.
+    product: bool = True
 
     @property
     def ref(self) -> str:
-        return f"{REGISTRY}/{self.name}:{version()}"
+        return f"{self.registry}/{self.name}:{self.tag or version()}"
 
     @property
     def file_name(self) -> str:
-        return f"{self.name}-{version()}.tar"
+        return f"{self.name}-{self.tag or version()}.tar"
 
 
 IMAGES = {
@@ -315,6 +321,22 @@ def gzipped(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+def staged_layer(name: str, stage: Path, blob: Path, owners: dict[str, int] | None = None, libraries: Iterable[str] = ()) -> Layer:
+    """The folder as a layer, its gzipped tar written to `blob`."""
+    raw = layer_tar(stage, owners or {})
+    data = gzipped(raw)
+    blob.write_bytes(data)
+    return Layer(
+        name=name,
+        blob=blob,
+        digest="sha256:" + hashlib.sha256(data).hexdigest(),
+        diff_id="sha256:" + hashlib.sha256(raw).hexdigest(),
+        size=len(data),
+        unpacked=len(raw),
+        libraries=tuple(sorted(libraries)),
+    )
+
+
 def cached_layer(name: str, key: str, fill: Callable[[Path], None] | None, below: set[str], owners: dict[str, int] | None = None) -> Layer:
     """The layer `name` for inputs `key`, built by `fill(stage)` unless cached; its ELF files may
     link libraries of the layers below (`below`)."""
@@ -330,18 +352,7 @@ def cached_layer(name: str, key: str, fill: Callable[[Path], None] | None, below
         fill(stage)
         libraries = libraries_in(stage)
         check_libraries(stage, below | libraries)
-        raw = layer_tar(stage, owners or {})
-    blob = gzipped(raw)
-    layer = Layer(
-        name=name,
-        blob=folder / f"{name}-{key}.tar.gz",
-        digest="sha256:" + hashlib.sha256(blob).hexdigest(),
-        diff_id="sha256:" + hashlib.sha256(raw).hexdigest(),
-        size=len(blob),
-        unpacked=len(raw),
-        libraries=tuple(sorted(libraries)),
-    )
-    layer.blob.write_bytes(blob)
+        layer = staged_layer(name, stage, folder / f"{name}-{key}.tar.gz", owners, libraries)
     for old in folder.glob(f"{name}-*"):  # this layer's older builds
         if old.name not in (layer.blob.name, meta.name):
             shutil.rmtree(old) if old.is_dir() else old.unlink()
@@ -512,11 +523,12 @@ def layers_for(image: Image) -> list[Layer]:
 
 def image_config(image: Image, layers: list[Layer]) -> dict:
     created = datetime.fromtimestamp(EPOCH, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    config: dict = {"Env": [f"{k}={v}" for k, v in {**BASE_ENV, **image.env}.items()], "WorkingDir": image.workdir}
+    config: dict = {"Env": [f"{k}={v}" for k, v in ({**BASE_ENV, **image.env} if image.product else image.env).items()], "WorkingDir": image.workdir}
     config |= {"Entrypoint": list(image.entrypoint)} if image.entrypoint else {}
     config |= {"Cmd": list(image.cmd)} if image.cmd else {}
     config |= {"User": image.user} if image.user else {}
-    config["Labels"] = {"org.opencontainers.image.source": "https://github.com/zdrender/zdrender", "org.opencontainers.image.version": version()}
+    if image.product:
+        config["Labels"] = {"org.opencontainers.image.source": "https://github.com/zdrender/zdrender", "org.opencontainers.image.version": version()}
     return {
         "architecture": ARCH,
         "os": "linux",
