@@ -74,10 +74,10 @@ def test_fast_path_behaves_like_typer(args):
 
 # What a render must not import: the CLI framework, the round-trip YAML library (rewrite.py, for a
 # document that cannot be edited in place), the other commands' modules, what only a rare input needs
-# (the KRM function), and dataclasses with what it imports (record.py says why).
+# (the KRM function), and typing, dataclasses and contextlib with what they import (record.py says why).
 NOT_ON_THE_RENDER_PATH = (
     "typer", "click", "rich", "pydantic", "ruamel", "importlib.metadata", "textwrap",
-    "dataclasses", "inspect", "ast", "dis", "tokenize",
+    "typing", "dataclasses", "inspect", "ast", "dis", "tokenize", "contextlib",
     "zdrender.krm", "zdrender.cli", "zdrender.catalog", "zdrender.sarif", "zdrender.unidiff", "zdrender.flux", "zdrender.timeline",
 )  # fmt: skip
 # A stream whose documents no rule looks at: no rule plans, so no JSON patch is applied.
