@@ -43,9 +43,10 @@ KRM_TARGET = 1.5  # KRM function / plain render of the same objects
 GROWTH_TARGET = 11.0  # a 10x larger stream costs <= 11x the time
 PATCH_VALUE = 45  # the marker the kustomize patch writes
 PATCH = f'[{{"op": "add", "path": "/spec/template/spec/terminationGracePeriodSeconds", "value": {PATCH_VALUE}}}]'
-# Start-up's floor: the interpreter zdrender runs on importing the libraries every render needs, and
-# no zdrender code. The small row's target is measured against it: no code can go below it.
-IMPORT_FLOOR = "import yaml, json, jsonpatch"
+# Start-up's floor: the interpreter zdrender runs on importing the libraries every render needs (PyYAML
+# with its unused pattern pre-seeded, as entry.py does), and no other zdrender code: no render goes below.
+IMPORT_FLOOR = "from zdrender.entry import precompile_pyyaml_pattern as seed; seed(); import yaml, json, jsonpatch"
+IMPORT_FLOOR_SAID = "Python importing PyYAML as entry.py does, json and jsonpatch, and nothing else"
 LINT_CODES = (0, 1)  # check exits 1 when a finding reaches --fail-on: that is its answer, not a failure
 
 
@@ -284,7 +285,7 @@ def kustomize_rows(zdrender: list[str], kustomize: list[str], compared: list[str
         floors.append(f"cat on {item.name} {timing(runs['cat'])}")
         if "imports" in runs:
             ratio = runs["imports"].median / runs["kustomize"].median
-            floors.append(f"start-up floor (Python running `{IMPORT_FLOOR}`, no zdrender code) {timing(runs['imports'])} = {ratio:.2f}x kustomize")
+            floors.append(f"start-up floor ({IMPORT_FLOOR_SAID}) {timing(runs['imports'])} = {ratio:.2f}x kustomize")
     return rows, floors
 
 

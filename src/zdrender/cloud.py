@@ -22,12 +22,16 @@ Nothing here decides how long a pod should sleep: that judgment is the load-bala
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .kube import as_dict, as_list, whole_seconds
 
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
     from .workload import IngressDetail, ServiceDetail, StreamContext, Workload
+else:
+    from .record import NamedTuple
 
 INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"  # legacy, still read by both controllers below
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
 
 from . import yamldoc
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 _resolver = yaml.resolver.Resolver()
 _PLAIN = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_./$(){}=+-]*(?: [A-Za-z0-9_./$(){}=+-]+)*")

@@ -14,9 +14,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Any
 
 from .options import BY_FLAG, FLAG, MULTI
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 # PyYAML's pure-Python Reader compiles, as yaml is imported, a character class spanning all of Unicode:
 # ~10 ms of every render (a sixth of a small one), for a reader that never runs here (libyaml reads).

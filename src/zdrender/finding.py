@@ -4,9 +4,11 @@ where it is. A plain value: rules make them, the pipeline locates them, the repo
 
 from __future__ import annotations
 
-from typing import Any
-
 from .record import Record
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 SEVERITIES = ("info", "warning", "error")
 

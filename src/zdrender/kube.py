@@ -10,10 +10,14 @@ host ports of restartable init containers).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
     from .workload import Workload
+else:
+    from .record import NamedTuple
 
 # -- API defaults and ranges -------------------------------------------------------------------------
 DEFAULT_GRACE_SECONDS = 30
@@ -42,8 +46,10 @@ def as_list(value: Any) -> list[Any]:
 
 
 # -- durations and whole seconds ---------------------------------------------------------------------
-_GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)")  # ASCII digits, as Go reads them
-_WHOLE = re.compile(r"0*[0-9]{1,19}")  # int64 has 19 digits; int() refuses strings of more than 4300
+# Few manifests hold a duration or a number as a string: these are compiled on first use (by `re`'s cache),
+# as start-up is paid by every render.
+_GO_DURATION = r"([0-9]+(?:\.[0-9]+)?)(ms|us|µs|ns|h|m|s)"  # ASCII digits, as Go reads them
+_WHOLE = r"0*[0-9]{1,19}"  # int64 has 19 digits; int() refuses strings of more than 4300
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
@@ -52,9 +58,9 @@ def go_duration_seconds(value: Any) -> float | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text or _GO_DURATION.sub("", text) != "":
+    if not text or re.sub(_GO_DURATION, "", text) != "":
         return None
-    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _GO_DURATION.findall(text))
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in re.findall(_GO_DURATION, text))
     return seconds if seconds <= MAX_SECONDS else None  # also drops inf ("1" * 400 + "s")
 
 
@@ -63,14 +69,14 @@ def whole_seconds(value: Any) -> int | None:
     None otherwise. (`str.isdigit` also takes "²", which int() rejects.)"""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+    if isinstance(value, str) and re.fullmatch(_WHOLE, value.strip()):
         value = int(value.strip())
     return value if isinstance(value, int) and 0 <= value <= MAX_SECONDS else None
 
 
 # -- IntOrString: maxSurge, maxUnavailable --------------------------------------------------------
 _PERCENT = re.compile(r"([0-9]{1,18})%")
-_ARGO_PERCENT = re.compile(r"([0-9]{1,18})%?")  # Argo Rollouts reads "25" as 25% (its own default is "25")
+_ARGO_PERCENT = r"([0-9]{1,18})%?"  # compiled on first use (rare); Argo Rollouts reads "25" as 25% (its own default is "25")
 
 
 class Amount(NamedTuple):
@@ -98,7 +104,7 @@ def amount(value: Any, argo: bool = False) -> Amount | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return Amount(value, False) if value >= 0 else None
     if isinstance(value, str):
-        match = (_ARGO_PERCENT if argo else _PERCENT).fullmatch(value.strip())
+        match = re.fullmatch(_ARGO_PERCENT, value.strip()) if argo else _PERCENT.fullmatch(value.strip())
         if match:
             return Amount(int(match.group(1)), True)
     return None

@@ -12,12 +12,15 @@ shape this module does not edit) `PatchError` is raised and the caller re-emits 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import yamldoc
 from .emit import block_entry, block_item, block_value, flow, json_text, literal_block, quoted, scalar
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class PatchError(Exception):

@@ -13,7 +13,6 @@ import difflib
 import re
 from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
 
 from . import emit, patch, rewrite, stream, yamldoc
 from .finding import Finding
@@ -22,6 +21,10 @@ from .rules import REGISTRY
 from .rules.base import RuleContext, Unsettable, set_op
 from .settings import ANNOTATION_PREFIX, RECORD_ANNOTATION, Settings, SettingsError
 from .workload import CONTEXT_KINDS, IMMUTABLE_TEMPLATE_KINDS, LIST_KINDS, WORKLOAD_KINDS, StreamContext, Workload, context_objects, escape, workloads_in
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 CHANGED_ANNOTATION = RECORD_ANNOTATION  # which rules changed the workload, on its own metadata
@@ -449,8 +452,9 @@ def explain(result: Result) -> list[dict[str, Any]]:
 # Root keys of a classified document (stream.classify): every one is a line like these at column 0, and
 # every such line is one, unless it lies inside a quoted scalar or flow collection running over lines.
 # Written to start with a literal (see stream._SEPARATOR); a key on the first line needs none.
-_IDENTITY_KEY = re.compile(r"\n(?:apiVersion|kind|metadata)[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE)
-_ROOT_KEY = re.compile(r"\n[A-Za-z0-9_][A-Za-z0-9_./-]*[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE)
+# Compiled on first use (by `re`'s cache): only reports that name a document carried as text need them.
+_IDENTITY_KEY = r"\n(?:apiVersion|kind|metadata)[ \t]*:(?:[ \t]|\r?$)"
+_ROOT_KEY = r"\n[A-Za-z0-9_][A-Za-z0-9_./-]*[ \t]*:(?:[ \t]|\r?$)"
 
 
 def _head_data(doc: stream.Document) -> Any:
@@ -460,8 +464,8 @@ def _head_data(doc: stream.Document) -> Any:
     cut inside a quoted scalar or flow collection that runs over lines leaves it unclosed, which libyaml
     refuses: then, and for a document not classified, the whole document is read."""
     if doc.classified:
-        ends = [key.end() for key in _IDENTITY_KEY.finditer(doc.text)]
-        after = _ROOT_KEY.search(doc.text, ends[-1] if ends else 0)
+        ends = [key.end() for key in re.finditer(_IDENTITY_KEY, doc.text, re.MULTILINE)]
+        after = re.compile(_ROOT_KEY, re.MULTILINE).search(doc.text, ends[-1] if ends else 0)
         if after is not None:
             try:
                 return yamldoc.parse(doc.text[: after.start() + 1]).data

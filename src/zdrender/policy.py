@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import TYPE_CHECKING, Any
 
 from . import yamldoc
 from .kube import ISTIO_CONFIG, LINKERD_WAIT, MAX_SECONDS, as_dict, as_list, go_duration_seconds, whole_seconds
 from .shell import shell_script
 
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .workload import Container
 
 # Helpers that must outlive the app: (kind, pattern matched against the container name or image).
@@ -74,8 +76,9 @@ def carries_traffic(container: Container) -> bool:
     return (container.sidecar or container.name) not in HELPER_SIDECARS
 
 
-_SLEEP_SCRIPT = re.compile(r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+([0-9]+)(?:s)?\s*(?:$|[;&|])")
-_SLEEP_ARGUMENT = re.compile(r"([0-9]+)s?")
+# Few charts write a preStop sleep: compiled on first use (by `re`'s cache), as start-up is paid by every render.
+_SLEEP_SCRIPT = r"^\s*(?:exec\s+)?(?:/[\w/]*/)?sleep\s+([0-9]+)(?:s)?\s*(?:$|[;&|])"
+_SLEEP_ARGUMENT = r"([0-9]+)s?"
 
 
 def sleep_seconds(handler: Any) -> int | None:
@@ -85,12 +88,12 @@ def sleep_seconds(handler: Any) -> int | None:
     if isinstance(native, int) and not isinstance(native, bool):
         return native if native <= MAX_SECONDS else None
     command = [str(c) for c in as_list(as_dict(handler.get("exec")).get("command"))]
-    argument = _SLEEP_ARGUMENT.fullmatch(command[1]) if len(command) >= 2 else None
+    argument = re.fullmatch(_SLEEP_ARGUMENT, command[1]) if len(command) >= 2 else None
     if argument and command[0].rsplit("/", 1)[-1] == "sleep":
         return whole_seconds(argument.group(1))
     script = shell_script(command)
     if script is not None:
-        match = _SLEEP_SCRIPT.match(command[script[1]])
+        match = re.match(_SLEEP_SCRIPT, command[script[1]])
         if match:
             return whole_seconds(match.group(1))
     return None
@@ -148,8 +151,8 @@ def yaml_annotation_with(text: str, mapping: dict[str, Any], key: str, value: An
 # kubelet records FailedPreStopHook and sends SIGTERM without waiting), so below Kubernetes 1.30, which
 # has no native sleep action, no sleep can be added to them. Distroless and Chainguard's static images
 # have no shell or coreutils; cloud-sql-proxy's and alloydb-auth-proxy's default tags are distroless
-# (their -alpine, -bullseye and -bookworm tags have a shell).
-_NO_SLEEP_IMAGES = re.compile(
+# (their -alpine, -bullseye and -bookworm tags have a shell). Asked only below 1.30: compiled on first use.
+_NO_SLEEP_IMAGES = (
     r"(^|/)distroless/"
     r"|[:-]distroless($|[-@.])"
     r"|^cgr\.dev/chainguard/(?!.*:[^@]*-dev($|@))"
@@ -159,7 +162,7 @@ _NO_SLEEP_IMAGES = re.compile(
 
 def ships_no_sleep(image: str) -> bool:
     """Whether `image` is one known to have no `sleep` binary (see _NO_SLEEP_IMAGES)."""
-    return _NO_SLEEP_IMAGES.search(image) is not None
+    return re.search(_NO_SLEEP_IMAGES, image) is not None
 
 
 # Ports that only serve scrapes, by name: a failed scrape is retried at the next interval and drops no

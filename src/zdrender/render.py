@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from .runner import fail, read_stream, settings_from_args
 
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
     from . import stream
 

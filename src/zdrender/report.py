@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 from .finding import Finding
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 FORMATS = ("text", "json", "sarif", "github")

@@ -17,9 +17,12 @@ from __future__ import annotations
 import copy
 import io
 import re
-from typing import Any
 
 from . import emit, patch, yamldoc
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class RewriteError(Exception):
@@ -47,8 +50,10 @@ def checked_edit(text: str, ops: list[dict[str, Any]], expected: Any, parsed: ya
 
 
 # -- the full re-write -------------------------------------------------------------------------------
-_ROOT_ON_SEPARATOR = re.compile(r"---[ \t]+(?=[^\s#])")
-_END_MARKER = re.compile(r"^\.\.\.(?:[ \t].*)?\r?$", re.MULTILINE)
+# Its patterns are compiled on first use (by `re`'s cache): few renders need a re-write, and start-up is
+# paid by every render.
+_ROOT_ON_SEPARATOR = r"---[ \t]+(?=[^\s#])"
+_END_MARKER = r"^\.\.\.(?:[ \t].*)?\r?$"
 
 
 def rewrite(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None = None) -> str:
@@ -60,10 +65,10 @@ def rewrite(text: str, ops: list[dict[str, Any]], parsed: yamldoc.Parsed | None 
         raise RewriteError("the document is empty")
     newline = "\r\n" if "\r\n" in text else "\n"
     body_start = text.rfind("\n", 0, parsed.root.start_mark.index) + 1
-    end = _END_MARKER.search(text, body_start)
+    end = re.compile(_END_MARKER, re.MULTILINE).search(text, body_start)
     head, body, tail = text[:body_start], text[body_start : end.start() if end else len(text)], text[end.start() :] if end else ""
     yaml = _round_trip(seq_indent=patch.seq_indent(parsed.root))
-    yaml.explicit_start = _ROOT_ON_SEPARATOR.match(body) is not None  # `--- &a`, `--- !!map`, `--- {...}`
+    yaml.explicit_start = re.match(_ROOT_ON_SEPARATOR, body) is not None  # `--- &a`, `--- !!map`, `--- {...}`
     tree = yaml.load(body.replace("\r\n", "\n"))
     for op in ops:
         tree = _apply(tree, op)

@@ -6,22 +6,25 @@ uses it too, where start-up is paid on every render.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from .report import one_line
 
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from .stream import Stream
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 def fail(message: str, code: int = 2, report: str | None = None) -> SystemExit:
     """Print a one-line error and return the exit to raise (Typer lets SystemExit through)."""
     if report:
+        import contextlib  # here, not at the top: a render that succeeds does not pay its import (record.py)
+
         from .report import write_report
 
         with contextlib.suppress(OSError):

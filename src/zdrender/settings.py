@@ -10,7 +10,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from .record import NamedTuple
 
 ANNOTATION_PREFIX = "zdrender.io/"
 RECORD_ANNOTATION = ANNOTATION_PREFIX + "changed"  # written by zdrender (record-changes), not a setting

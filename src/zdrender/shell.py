@@ -50,7 +50,7 @@ def shell_script(argv: list[str]) -> tuple[str, int] | None:
     return shell, i
 
 
-_TRAP_TERM = re.compile(r"(?:^|[\s;&|(])trap\s[^\n;]*?(?<![\w-])(?:SIG)?(?:TERM|15)\b")
+_TRAP_TERM = r"(?:^|[\s;&|(])trap\s[^\n;]*?(?<![\w-])(?:SIG)?(?:TERM|15)\b"  # compiled on first use: rare
 _COMPOUND = frozenset({"if", "while", "until", "for", "case", "select", "{", "(", "function"})
 _LEADING = frozenset({"then", "else", "do", "elif", "{", "!"})
 
@@ -73,7 +73,7 @@ def swallowed(command: list[str], args: list[str]) -> tuple[str, int, str] | Non
 def unexeced_command(script: str) -> str | None:
     """The script's last command when the shell would stay PID 1 running it; None when it execs (or traps TERM)."""
     statements = split_statements(script)
-    if not statements or _TRAP_TERM.search(script):
+    if not statements or re.search(_TRAP_TERM, script):
         return None
     last = statements[-1]
     words = last.split()

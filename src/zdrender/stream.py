@@ -40,7 +40,6 @@ _UNTRUSTED_LINE = re.compile(r"\n(?!" + _TRUSTED_LINE + ")", re.MULTILINE)
 _CONTENT = re.compile(r"^(?!---(?:[ \t]|\r?$)|\.\.\.(?:[ \t]|\r?$))[ \t]*[^\s#]", re.MULTILINE)
 _INLINE_AFTER_SEPARATOR = re.compile(r"---[ \t]+[^\s#]")
 _END_MARKER = re.compile(r"\n\.\.\.(?=[ \t\r\n]|\Z)")
-_BARE_CR = re.compile(r"\r(?!\n)")
 
 
 def cr_only(text: str) -> bool:

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, NamedTuple
 
 from .kube import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, PROBE_TIMING, PROBE_ZERO_IS_DEFAULT, as_dict, as_list, host_binding
 from .policy import can_be_app, mesh_proxy_stays, metrics_port, sidecar_kind, sleep_seconds
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from .record import NamedTuple
 
 # kind -> JSON pointer of the pod template inside the object ("" for a Pod: the object is the pod)
 TEMPLATE_POINTERS = {

@@ -12,10 +12,13 @@ import copy
 import math
 import re
 import struct
-from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # libyaml is ~20x faster; the pure-Python loader gives the same nodes
     from yaml import CSafeLoader as _BaseLoader
@@ -59,7 +62,7 @@ _GO_WORDS: dict[str, tuple[str, Any]] = {
 _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))")
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # yamlStyleFloat
 # What Go's ParseFloat takes after a '.': Go's float syntax, where `_` may stand between two digits.
-_GO_DOT_FLOAT = re.compile(r"\.[0-9](?:_?[0-9])*(?:[eE][-+]?[0-9](?:_?[0-9])*)?")
+_GO_DOT_FLOAT = r"\.[0-9](?:_?[0-9])*(?:[eE][-+]?[0-9](?:_?[0-9])*)?"  # compiled on first use: rare
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
@@ -70,7 +73,7 @@ def go_resolve(text: str) -> tuple[str, Any]:
         return word
     first = text[:1]
     if first == ".":
-        if _GO_DOT_FLOAT.fullmatch(text) and not math.isinf(real := float(text.replace("_", ""))):
+        if re.fullmatch(_GO_DOT_FLOAT, text) and not math.isinf(real := float(text.replace("_", ""))):
             return _FLOAT, real
     elif first and first in "+-0123456789":
         plain = text.replace("_", "")
@@ -372,10 +375,11 @@ def mapping_value(mapping: Any, key: str) -> Node | None:
 
 
 # Where an alias token ends, from the end of the key it is the value of / the end of the sequence item
-# before it: past `:` or `-`, blanks, comments and line breaks, then `*name`.
+# before it: past `:` or `-`, blanks, comments and line breaks, then `*name`. Compiled on first use (by
+# `re`'s cache): few streams hold an alias, and start-up is paid by every render.
 _GAP = r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[ \t]*"
-_ALIAS_AFTER_KEY = re.compile(r"[ \t]*:" + _GAP + r"\*[^\s,\[\]{}]+")
-_ALIAS_ITEM = re.compile(_GAP + r"-(?:[ \t]+|" + _GAP + r")\*[^\s,\[\]{}]+")
+_ALIAS_AFTER_KEY = r"[ \t]*:" + _GAP + r"\*[^\s,\[\]{}]+"
+_ALIAS_ITEM = _GAP + r"-(?:[ \t]+|" + _GAP + r")\*[^\s,\[\]{}]+"
 
 
 def node_end(node: Node, text: str | None = None, shared: set[int] | frozenset[int] = frozenset()) -> int:
@@ -389,7 +393,7 @@ def node_end(node: Node, text: str | None = None, shared: set[int] | frozenset[i
         if isinstance(node, MappingNode) and not node.flow_style and node.value:
             key, value = node.value[-1]
             if id(value) in shared and value.start_mark.index < key.end_mark.index:
-                return _alias_end(_ALIAS_AFTER_KEY, text, key.end_mark.index)
+                return _alias_end(re.compile(_ALIAS_AFTER_KEY), text, key.end_mark.index)
             node = value
         elif isinstance(node, SequenceNode) and not node.flow_style and node.value:
             if id(node.value[-1]) not in shared:
@@ -399,7 +403,7 @@ def node_end(node: Node, text: str | None = None, shared: set[int] | frozenset[i
             # before it is an alias of a node anchored earlier, and ends with its token.
             at = node.start_mark.index
             for item in node.value:
-                at = node_end(item, text, shared) if item.start_mark.index > at else _alias_end(_ALIAS_ITEM, text, at)
+                at = node_end(item, text, shared) if item.start_mark.index > at else _alias_end(re.compile(_ALIAS_ITEM), text, at)
             return at
         else:
             return node.end_mark.index

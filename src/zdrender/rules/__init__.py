@@ -42,7 +42,7 @@ def all_knobs() -> tuple[Knob, ...]:
 
 
 _EXAMPLES = "\nExamples"
-_EXAMPLE = re.compile(r"^(FAIL|PASS): (.+)\n\n((?:    .*\n|\n)+)", re.MULTILINE)
+_EXAMPLE = r"^(FAIL|PASS): (.+)\n\n((?:    .*\n|\n)+)"  # compiled on first use: docs and tests read examples, renders do not
 
 
 def description(rule: ModuleType) -> str:
@@ -63,4 +63,4 @@ def examples(rule: ModuleType) -> list[tuple[str, str, str]]:
     if _EXAMPLES not in doc:
         return []
     section = doc.split(_EXAMPLES, 1)[1] + "\n"
-    return [(m.group(1), m.group(2), textwrap.dedent(m.group(3)).strip("\n") + "\n") for m in _EXAMPLE.finditer(section)]
+    return [(m.group(1), m.group(2), textwrap.dedent(m.group(3)).strip("\n") + "\n") for m in re.finditer(_EXAMPLE, section, re.MULTILINE)]

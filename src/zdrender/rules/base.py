@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..kube import as_dict, as_list
 from ..policy import ships_no_sleep
 from ..settings import Settings
 from ..workload import Container, StreamContext, Workload, escape
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 NATIVE_SLEEP = (1, 30)  # PodLifecycleSleepAction: alpha 1.29, beta and on by default 1.30, GA 1.34
 

@@ -55,12 +55,14 @@ PASS: a budget already selects them
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..finding import Finding
 from ..settings import Knob
 from ..workload import Workload, as_dict, selector_matches
 from .base import RuleContext
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "disruption-budget"
 SUMMARY = "Add a PodDisruptionBudget (maxUnavailable 1) for Deployments/StatefulSets with 2+ replicas that have none (opt-in)."

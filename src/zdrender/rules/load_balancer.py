@@ -116,8 +116,6 @@ PASS: a sleep as long as the ALB takes
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .. import cloud
 from ..cloud import AGIC, ALB, GKE, NLB, FrontEnd
 from ..finding import Finding
@@ -125,6 +123,12 @@ from ..kube import as_dict, whole_seconds
 from ..settings import Knob
 from ..workload import Container
 from .base import RuleContext, Workload
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from ..record import NamedTuple
 
 ID = "load-balancer"
 SUMMARY = "Raise the preStop sleep to the time the cloud load balancer in front (AWS ALB/NLB, GKE NEG, Azure AGIC) takes to stop routing to the pod."

@@ -81,13 +81,16 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
 
 from ..finding import Finding
 from ..kube import PROBE_DEFAULTS
 from ..settings import Knob
 from ..workload import Container, Probe, as_dict, as_list
 from .base import RuleContext, Workload
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "probe-balance"
 SUMMARY = "Make liveness probes slower than readiness probes so overload takes a pod out of rotation instead of restarting it."

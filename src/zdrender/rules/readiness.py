@@ -64,13 +64,15 @@ PASS: it answers readiness checks
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..finding import Finding
 from ..policy import metrics_port
 from ..settings import Knob
 from ..workload import Container
 from .base import RuleContext, Workload
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "readiness"
 SUMMARY = "Warn when a serving container has no readinessProbe, so it gets traffic before it listens; opt-in, add a TCP check on its port."

@@ -62,13 +62,15 @@ PASS: surge first
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..finding import Finding
 from ..kube import ROLLING_DEFAULTS, Amount, amount, host_binding
 from ..settings import Knob
 from ..workload import as_dict, as_list
 from .base import RuleContext, Workload
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "rollout"
 SUMMARY = "Roll out without dropping capacity: no unavailable pod at one replica, a capped maxSurge, surging DaemonSets, apps/v1."

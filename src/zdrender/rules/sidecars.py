@@ -66,8 +66,6 @@ PASS: the proxy as a native sidecar, stopped after the app
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..finding import Finding
 from ..kube import ISTIO_CONFIG, istio_injected
 from ..policy import KNOWN_SIDECARS
@@ -75,6 +73,10 @@ from ..settings import Knob
 from ..workload import WORKLOAD_KINDS, Container, Workload, as_list
 from .app_drain import app_stop_seconds
 from .base import NATIVE_SLEEP, RuleContext
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "sidecars"
 SUMMARY = "Make proxy and helper sidecars outlive the app: a longer preStop sleep, or native sidecars."

@@ -55,13 +55,15 @@ PASS: the chart already spreads them
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..finding import Finding
 from ..settings import Knob
 from ..workload import as_dict, as_list, selector_matches
 from ..yamldoc import copy_data
 from .base import RuleContext, Workload
+
+TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "spread"
 SUMMARY = "Spread Deployments/StatefulSets with 2+ replicas across nodes: a preferred pod anti-affinity on the hostname (opt-in)."
