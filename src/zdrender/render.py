@@ -11,7 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .runner import fail, read_stream, settings_from_args
+from .runner import fail, read_with, settings_from_args
 
 if TYPE_CHECKING:
     from . import stream
@@ -26,16 +26,21 @@ def render(
     verbose: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    from . import krm, pipeline, stream
+    from . import krm, krmread, pipeline, stream
     from . import report as reports
     from .settings import SettingsError
 
     report = report or os.environ.get("ZDRENDER_REPORT") or None
+    settings_for = lambda fc: settings_from_args(kube_version, assignments, config, fc)  # noqa: E731
     try:
-        documents = read_stream("-")
+        documents = read_with("-", krmread.read_utf8)  # a ResourceList comes in pieces, cut at its items
+        if isinstance(documents, krmread.Pieces):
+            if krm.is_cut_list(documents):
+                return _render_krm(documents, settings_for, report, quiet, verbose)
+            documents = stream.split(documents.join())
         text = _resource_list_text(documents)
         if text is not None and krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
-            return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
+            return _render_krm(text, settings_for, report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
         result = pipeline.run(documents, settings, keep_nodes=False)
         # An edit is new text: it must encode before the first byte goes out. Every document is encoded
@@ -82,14 +87,20 @@ def _write_report(report: str, findings) -> None:
         raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
 
 
-def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
+def _render_krm(source, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
     """KRM function mode: stdout is always a ResourceList (with an error result on failure), and
-    only the exit code tells kustomize and kpt that it failed."""
+    only the exit code tells kustomize and kpt that it failed. The list is written piece by piece,
+    once every piece is encoded."""
     from . import krm
     from . import report as reports
 
-    outcome = krm.run(text, settings_for)
-    sys.stdout.buffer.write(outcome.output.encode("utf-8"))
+    outcome = krm.run(source, settings_for)
+    del source
+    encoded = [piece.encode("utf-8") for piece in outcome.pieces]
+    outcome.pieces = []
+    out = sys.stdout.buffer
+    for data in encoded:
+        out.write(data)
     sys.stdout.flush()
     if outcome.error is not None:
         raise fail(outcome.error, report=report)
