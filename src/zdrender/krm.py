@@ -211,7 +211,7 @@ class _Item:
         text, dash = self.text, self.dash
         item = "\n" + text[:dash] + " " + text[dash + 1 : self.end]
         if _left_of(self.column).search(item):
-            return None  # a line left of the item's keys: keep the slow path
+            return None  # a line left of the item's keys, or one the item stream would read as no item's: keep the slow path
         return _dedent(self.column).sub("\n", item)
 
     def restore(self, body: str) -> str:
@@ -223,9 +223,11 @@ class _Item:
 
 @functools.cache
 def _left_of(column: int) -> re.Pattern[str]:
-    """A line left of `column` that is neither blank nor a comment (after its line break: a pattern that
-    starts with a literal is searched for far faster than one that starts with `^`)."""
-    return re.compile(rf"\n(?! {{{column}}}|[ \t]*(?:#|\r?$))", re.MULTILINE)
+    """A line left of `column` that is neither blank nor a comment, or one at `column` that the body
+    would have at column 0 as a `---` marker (it would start another document in the item stream) or
+    as a `%` directive (it would be the next document's). After its line break: a pattern that starts
+    with a literal is searched for far faster than one that starts with `^`."""
+    return re.compile(rf"\n(?! {{{column}}}(?!%|---(?:[ \t\r\n]|$))|[ \t]*(?:#|\r?$))", re.MULTILINE)
 
 
 @functools.cache
@@ -328,16 +330,16 @@ def _pieces_cut(pieces: krmread.Pieces) -> _Cut | None:
     has `items` at that line, its only one at column 0; the caller falls back on any failure. Anchors
     (an alias may point into another item) and directives (tags the items would need) are left to the
     parser."""
-    texts = [pieces.head, *pieces.items, pieces.tail]
-    if any(t.startswith("%") or "\n%" in t or any(m.start() == 0 or t[m.start() - 1] in _ANCHOR_AFTER for m in _ANCHOR.finditer(t)) for t in texts):
+    frame_text = pieces.head + pieces.tail  # no `%` line in the items: it would have ended them
+    if frame_text.startswith("%") or "\n%" in frame_text:
         return None
-    del texts
+    if any(any(m.start() == 0 or t[m.start() - 1] in _ANCHOR_AFTER for m in _ANCHOR.finditer(t)) for t in (frame_text, *pieces.items)):
+        return None
     if _ITEMS_KEY.search("\n" + pieces.tail):
         return None
     items = [_text_item(text, pieces.dash) for text in pieces.items]
     if None in items:
         return None
-    frame_text = pieces.head + pieces.tail
     try:
         frame = yamldoc.parse(frame_text)
     except yamldoc.YAMLError:
@@ -411,9 +413,9 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
     items = cut.items
     separator = "---" + nl
     texts = [item.document(separator) for item in items]
-    if any(t is None or _splits(t) for t in texts):
+    if None in texts:
         return None
-    result = pipeline.run(stream.Stream(documents=stream._documents(texts)), settings, rules=rules, keep_nodes=False)  # type: ignore[arg-type]
+    result = pipeline.run(stream.Stream(documents=stream._documents(texts)), settings, rules=rules, keep_nodes=False, keep_found=True)  # type: ignore[arg-type]
     del texts
     outputs = result.documents
     replaced: dict[int, str] = {}
@@ -426,10 +428,11 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
     findings = result.findings
     number, line = (document.number, document.line) if document is not None else (1, 1)
     line += cut.head.count("\n")
-    first_lines = []  # the stream's line of each item's `-`
-    for item in items:
-        first_lines.append(line)
-        line += item.text.count("\n")
+    first_lines = []  # the stream's line of each item's `-`: its document's has `---` above the same lines
+    for i, (item, out) in enumerate(zip(items, outputs)):
+        first_lines.append(line + out.document.line - 1 - i)
+        if item.end < len(item.text):
+            line += item.text.count("\n", item.end)  # comment lines after it, which its document lacks
     for f in findings:  # from the item stream to the list: item N's pointer is /items/N
         i = f.document - 1
         f.path = f"/items/{i}{f.path}" if f.path else ""
@@ -453,12 +456,6 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
     if "results" in cut.data:  # rare: a list that already carries results (our own, run twice)
         output = [patch.apply("".join(output), _results_ops(cut.data, results))]
     return output, findings
-
-
-def _splits(document: str) -> bool:
-    """Whether an item's document would not be one in the item stream: a `---` line at column 0 in
-    it starts another, and a `%` line at its end would be the next one's directive."""
-    return ("\n---" in document and len(stream.split(document).documents) > 1) or "\n%" in document
 
 
 def _spliced(cut: _Cut, replaced: dict[int, str], inserts: list[tuple[Place, str]], nl: str) -> list[str]:
