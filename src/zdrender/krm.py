@@ -425,6 +425,7 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
                 return None
             edited = stream.split(out.output).documents[0].text[len(separator) :]  # without appended documents
             replaced[i] = item.restore(edited)
+        out.document.text = out.output = ""  # a copy of the item's text: what is read on is the item's
     findings = result.findings
     number, line = (document.number, document.line) if document is not None else (1, 1)
     line += cut.head.count("\n")
@@ -443,19 +444,26 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
     del result, outputs, listed
     inserts: list[tuple[Place, str]] = []
     if added:
-        block = "".join(line + nl for value in added for line in emit.block_item(value, items[0].dash, cut.seq_indent))
-        if yamldoc.load(block) != added:
+        block = _block_items(added, items[0].dash, cut.seq_indent, nl)
+        if block is None:
             return None
         inserts.append((cut.items_end(), block))
-    if results and "results" not in cut.data:
-        block = "".join(line + nl for line in emit.block_entry("results", results, cut.root_column, cut.seq_indent))
-        if yamldoc.load(block) != {"results": results}:
+    if results and "results" not in cut.data:  # what emit.block_entry("results", ...) writes
+        block = _block_items(results, cut.root_column + cut.seq_indent, cut.seq_indent, nl)
+        if block is None:
             return None
-        inserts.append((cut.root_end(), block))
+        inserts.append((cut.root_end(), " " * cut.root_column + "results:" + nl + block))
     output = _spliced(cut, replaced, inserts, nl)
     if "results" in cut.data:  # rare: a list that already carries results (our own, run twice)
         output = [patch.apply("".join(output), _results_ops(cut.data, results))]
     return output, findings
+
+
+def _block_items(values: list[Any], column: int, seq_indent: int, nl: str) -> str | None:
+    """The values as block sequence items at `column`, each checked to read back as itself (None if
+    one does not): one at a time, so that no node graph of them all is built."""
+    entries = ["".join(line + nl for line in emit.block_item(value, column, seq_indent)) for value in values]
+    return "".join(entries) if all(yamldoc.load(entry) == [value] for entry, value in zip(entries, values)) else None
 
 
 def _spliced(cut: _Cut, replaced: dict[int, str], inserts: list[tuple[Place, str]], nl: str) -> list[str]:

@@ -89,18 +89,18 @@ def _write_report(report: str, findings) -> None:
 
 def _render_krm(source, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
     """KRM function mode: stdout is always a ResourceList (with an error result on failure), and
-    only the exit code tells kustomize and kpt that it failed. The list is written piece by piece,
-    once every piece is encoded."""
+    only the exit code tells kustomize and kpt that it failed. The list is written piece by piece
+    (most of them the input's items), never joined."""
     from . import krm
     from . import report as reports
 
     outcome = krm.run(source, settings_for)
-    del source
-    encoded = [piece.encode("utf-8") for piece in outcome.pieces]
-    outcome.pieces = []
+    for piece in outcome.pieces:  # new text must encode before the first byte goes out (ASCII always does)
+        if not piece.isascii():
+            piece.encode("utf-8")
     out = sys.stdout.buffer
-    for data in encoded:
-        out.write(data)
+    for piece in outcome.pieces:
+        out.write(piece.encode("utf-8"))
     sys.stdout.flush()
     if outcome.error is not None:
         raise fail(outcome.error, report=report)
