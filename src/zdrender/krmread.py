@@ -89,6 +89,7 @@ class _Cutter:
         # first): every line is matched from the break before it.
         self.buffer = bytearray(b"\n")
         self.done: list[str] = []  # the pieces decoded so far
+        self.mark = 0  # where in the buffer the last of them ends (its last byte)
         self.eof = False
 
     def more(self, block: int | None = None) -> None:
@@ -100,12 +101,20 @@ class _Cutter:
         """Where the lines read to their end stop (after their line break), or the input's end."""
         return len(self.buffer) if self.eof else self.buffer.rfind(b"\n") + 1
 
-    def decode(self, start: int, end: int) -> str:
+    def decode(self, end: int) -> str:
+        """The next piece: from the last one's end up to `end`."""
         with memoryview(self.buffer) as view:  # a slice without a copy, released before the buffer changes
-            return str(view[start:end], "utf-8", self.errors)
+            text = str(view[self.mark + 1 : end], "utf-8", self.errors)
+        self.mark = end - 1
+        return text
+
+    def drop(self, size: int) -> None:
+        """Forget the buffer's first `size` bytes (decoded already)."""
+        del self.buffer[:size]
+        self.mark -= size
 
     def give_up(self) -> _Replay:
-        data = "".join(self.done).encode("utf-8", "surrogatepass") + self.buffer[1:]
+        data = "".join(self.done).encode("utf-8", "surrogatepass") + self.buffer[self.mark + 1 :]
         self.done, self.buffer = [], bytearray()
         return _Replay(bytes(data), self.read)
 
@@ -134,10 +143,9 @@ class _Cutter:
         dash = len(first.group(1)) if first is not None else 0
         if first is None or not item_start(dash).match(self.buffer, first.start()):
             return self.give_up()
-        self.done.append(self.decode(1, first.start() + 1))
-        head_key = key.start()
-        del self.buffer[: first.start()]
-        return self._items(dash, head_key)
+        self.done.append(self.decode(first.start() + 1))
+        self.drop(first.start())
+        return self._items(dash, key.start())
 
     def _items(self, dash: int, key_line: int) -> Pieces:
         starts = item_start(dash)
@@ -148,19 +156,17 @@ class _Cutter:
             if after is not None and after.end() == known and not self.eof:
                 after = None  # the line after it is not read yet
             stop = after.start() + 1 if after is not None else known
-            at = 0
             for found in starts.finditer(self.buffer, scan, stop):
-                self.done.append(self.decode(at + 1, found.start() + 1))
-                at = found.start()
+                self.done.append(self.decode(found.start() + 1))
             if after is not None or self.eof:
-                self.done.append(self.decode(at + 1, stop))
+                self.done.append(self.decode(stop))
                 break
-            del self.buffer[:at]
-            scan = max(known - 1 - at, 1)  # the last line break's next line is read on
+            scan = max(known - 1 - self.mark, 1)  # the last line break's next line is read on
+            self.drop(self.mark)
             self.more()
         while not self.eof:
             self.more()
-        tail = self.decode(stop, len(self.buffer))
+        tail = self.decode(len(self.buffer))
         self.buffer = bytearray()
         return Pieces(self.done[0], self.done[1:], tail, key_line, dash)
 
