@@ -10,16 +10,19 @@ go where it went before.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import sys
 import tracemalloc
+from collections.abc import Iterator
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from test_krm_cut import HEAD, KPT_ITEM, SHAPES, corpus_items, indented, resource_list
+from test_krm_cut import EXTRA, HEAD, KPT_ITEM, SHAPES, corpus_items, indented, resource_list, settings_for
 
 from zdrender import krm, krmread, stream
 from zdrender.render import render
@@ -305,3 +308,62 @@ def test_yaml_of_the_pieces_path_is_the_list(monkeypatch):
     listed = yaml.safe_load(output)
     assert [i["metadata"]["name"] for i in listed["items"]][: EXAMPLE_LIST.count("\n- ")] == [i["metadata"]["name"] for i in yaml.safe_load(EXAMPLE_LIST)["items"]]
     assert listed["functionConfig"]["data"] == {"prestop-seconds": "7"} and listed["results"]
+
+
+# -- a list written as JSON --------------------------------------------------------------------------
+@contextlib.contextmanager
+def whole_list_path(monkeypatch) -> Iterator[None]:
+    """krm.run as it was before the JSON cut: a JSON list patched as one document."""
+    with monkeypatch.context() as patched:
+        patched.setattr(krm, "_json_cut", lambda text: None)
+        yield
+
+
+def json_lists() -> dict[str, str]:
+    listed = yaml.safe_load(EXAMPLE_LIST)
+    function_config = listed.pop("functionConfig")
+    return {
+        "compact": json.dumps(listed) + "\n",
+        "indented, config last": json.dumps({**listed, "functionConfig": function_config}, indent=2),
+        "items last, crlf": json.dumps({"functionConfig": function_config, **listed}, indent=1).replace("\n", "\r\n") + "\r\n",
+        "a new item": json.dumps({**listed, "items": [*listed["items"], EXTRA]}, indent=2),  # its PodDisruptionBudget is added
+    }
+
+
+@pytest.mark.parametrize("name", json_lists())
+def test_json_lists_are_cut_at_their_items_and_give_what_the_whole_list_gave(name, monkeypatch):
+    text = json_lists()[name]
+    with whole_list_path(monkeypatch):
+        expected = krm.run(text, settings_for)
+    with monkeypatch.context() as patched:
+        patched.setattr(krm, "_edit_whole", lambda *args: pytest.fail("the whole list was patched as one document"))
+        patched.setattr(krm, "_parse", lambda *args: pytest.fail("the whole list was parsed"))
+        outcome = krm.run(text, settings_for)
+    assert outcome.error is None and expected.error is None
+    assert outcome.output == expected.output
+    # As on the YAML lists' item-by-item path, a finding's patch is its item's, and one with no path
+    # is found by its kind and name (the whole list's pipeline pointed it at its item, a line lower).
+    assert [(f.rule, f.severity, f.message, f.kind, f.name) for f in outcome.findings] == [(f.rule, f.severity, f.message, f.kind, f.name) for f in expected.findings]
+    assert [(f.path, f.line) for f in outcome.findings if f.path] == [(f.path, f.line) for f in expected.findings if f.path.count("/") > 2]
+    output = json.loads(outcome.output)
+    assert output["results"] and len(output["items"]) == len(json.loads(text)["items"]) + (name == "a new item")
+    if name == "a new item":
+        assert output["items"][-1]["kind"] == "PodDisruptionBudget" and output["items"][-1]["metadata"] == {"name": "extra-zdrender"}
+    assert zdrender(text.encode(), monkeypatch)[0].decode() == outcome.output  # on stdin too
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [5]}',  # an item that is no object
+        '{"apiVersion": "config.kubernetes.io/v2", "kind": "ResourceList", "items": [{"apiVersion": "v1", "kind": "ConfigMap"}]}',
+        '{"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [{"apiVersion": "v1", "kind": "ConfigMap"}], "items": []}',
+        '{"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]} {}',
+        "{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]}",  # YAML flow
+    ],
+    ids=["not-an-object", "another-version", "items-twice", "after-the-list", "yaml-flow"],
+)
+def test_json_lists_the_cut_cannot_take_go_where_they_went(text, monkeypatch):
+    with whole_list_path(monkeypatch):
+        expected = zdrender(text.encode(), monkeypatch)
+    assert zdrender(text.encode(), monkeypatch) == expected

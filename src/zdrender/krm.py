@@ -19,6 +19,7 @@ takes them as new resources. Findings become `results` (kyaml's `framework.Resul
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import ModuleType
@@ -67,8 +68,11 @@ def is_resource_list(text: str) -> bool:
     documents = [d for d in stream.split(text).documents if d.has_content]
     if any(d.kind == KIND for d in documents):
         return True
-    # A flow-style or JSON list cannot be classified by its text: parse only that rare single document.
+    # A flow-style or JSON list cannot be classified by its text: parse only that rare single document
+    # (a JSON list that its items can be cut from, item by item).
     if len(documents) == 1 and not documents[0].classified and KIND in documents[0].text:
+        if _json_cut(documents[0].text) is not None:
+            return True
         try:
             return as_dict(yamldoc.load(documents[0].text)).get("kind") == KIND
         except yamldoc.YAMLError:
@@ -110,7 +114,7 @@ def _run(text: str, settings_for: Callable[[Any], Settings], rules: tuple[Module
         outcome.output = outcome.output.replace("\n", "\r")
         return outcome
     parsed_stream = stream.split(text)
-    fast = _run_cut(parsed_stream, settings_for, rules)
+    fast = _run_cut(parsed_stream, settings_for, rules) or _run_json(parsed_stream, settings_for, rules)
     if fast is not None:
         return fast
     document, parsed = _parse(parsed_stream)
@@ -131,6 +135,16 @@ def _run_cut(parsed_stream: stream.Stream, settings_for: Callable[[Any], Setting
         return None
     document = documents[0]
     edited = _edit_cut(_text_cut(document.text), document, document.newline, settings_for, rules)
+    return None if edited is None else _outcome(parsed_stream, document, edited)
+
+
+def _run_json(parsed_stream: stream.Stream, settings_for: Callable[[Any], Settings], rules: tuple[ModuleType, ...]) -> Outcome | None:
+    """`_run_cut` of a list written as JSON: its items cut at their values (`_json_cut`)."""
+    documents = [d for d in parsed_stream.documents if d.has_content]
+    if len(documents) != 1 or documents[0].classified or not documents[0].text.lstrip().startswith("{"):
+        return None
+    document = documents[0]
+    edited = _edit_cut(_json_cut(document.text), document, document.newline, settings_for, rules)
     return None if edited is None else _outcome(parsed_stream, document, edited)
 
 
@@ -262,6 +276,16 @@ class _Cut:
         self.root_end = root_end  # where a `results` entry goes: after the line of the list's last node
         self.root_column = root_column
         self.seq_indent = seq_indent  # how far the items' `-` are right of the `items` key
+
+    def new_items(self, values: list[Any], nl: str) -> tuple[Place, str] | None:
+        """Where and what to insert for new items (None: they do not read back as themselves)."""
+        block = _block_items(values, self.items[0].dash, self.seq_indent, nl)
+        return None if block is None else (self.items_end(), block)
+
+    def new_results(self, results: list[dict[str, Any]], nl: str) -> tuple[Place, str] | None:
+        """Where and what to insert for a `results` entry: what emit.block_entry("results", ...) writes."""
+        block = _block_items(results, self.root_column + self.seq_indent, self.seq_indent, nl)
+        return None if block is None else (self.root_end(), " " * self.root_column + "results:" + nl + block)
 
 
 def _node_cut(text: str, parsed: yamldoc.Parsed) -> _Cut | None:
@@ -442,18 +466,10 @@ def _edit_items(cut: _Cut, document: stream.Document | None, nl: str, settings: 
     added = [_new_item(f) for f in findings if f.new_object is not None]
     results = [result_item(f, listed) for f in findings]
     del result, outputs, listed
-    inserts: list[tuple[Place, str]] = []
-    if added:
-        block = _block_items(added, items[0].dash, cut.seq_indent, nl)
-        if block is None:
-            return None
-        inserts.append((cut.items_end(), block))
-    if results and "results" not in cut.data:  # what emit.block_entry("results", ...) writes
-        block = _block_items(results, cut.root_column + cut.seq_indent, cut.seq_indent, nl)
-        if block is None:
-            return None
-        inserts.append((cut.root_end(), " " * cut.root_column + "results:" + nl + block))
-    output = _spliced(cut, replaced, inserts, nl)
+    inserts = ([cut.new_items(added, nl)] if added else []) + ([cut.new_results(results, nl)] if results and "results" not in cut.data else [])
+    if None in inserts:
+        return None
+    output = _spliced(cut, replaced, inserts, nl)  # type: ignore[arg-type]
     if "results" in cut.data:  # rare: a list that already carries results (our own, run twice)
         output = [patch.apply("".join(output), _results_ops(cut.data, results))]
     return output, findings
@@ -476,7 +492,114 @@ def _spliced(cut: _Cut, replaced: dict[int, str], inserts: list[tuple[Place, str
             at = max(at, cut.items[piece - 1].end)
         edits.setdefault(piece, []).append((at, at, text))
     pieces = [cut.head, *(item.text for item in cut.items), cut.tail]
-    return [patch.splice(piece, edits[i], nl) if i in edits else piece for i, piece in enumerate(pieces)]
+    last = max(i for i, piece in enumerate(pieces) if piece)  # an insertion at its end starts a line, if it must
+    return [patch.splice(piece, edits[i], nl if i == last else "") if i in edits else piece for i, piece in enumerate(pieces)]
+
+
+# -- a list written as JSON ---------------------------------------------------------------------------
+class _JSONItem(_Item):
+    """An item of a JSON list: its value (`text[:end]`, a flow mapping to YAML) is its document's body as it is."""
+
+    __slots__ = ()
+
+    def _dedented(self) -> str | None:
+        return "\n" + self.text[: self.end]
+
+    def restore(self, body: str) -> str:
+        """The edited body, which must still be JSON (the pipeline edits a flow document in place)."""
+        body = body.removesuffix("\n") if not self.text[: self.end].endswith("\n") else body
+        try:
+            json.loads(body)
+        except ValueError:
+            raise KRMError("an item of a JSON list was not edited as JSON") from None
+        return body
+
+
+class _JSONCut(_Cut):
+    """A JSON list's items cut at their values: new items and `results` are written as JSON."""
+
+    def __init__(self, head: str, items: list[_Item], tail: str, data: dict[str, Any], root_end: int) -> None:
+        last: Place = (len(items), items[-1].end)
+        super().__init__(head, items, tail, data, None, lambda: last, lambda: (len(items) + 1, root_end), 0, 0)
+
+    def new_items(self, values: list[Any], nl: str) -> tuple[Place, str] | None:
+        texts = [emit.json_text(value) for value in values]
+        if any(yamldoc.load(text) != value for text, value in zip(texts, values)):
+            return None
+        return self.items_end(), "".join(", " + text for text in texts)
+
+    def new_results(self, results: list[dict[str, Any]], nl: str) -> tuple[Place, str] | None:
+        text = emit.json_text(results)
+        return None if yamldoc.load(text) != results else (self.root_end(), ', "results": ' + text)
+
+
+_BLANKS = re.compile(r"[ \t\r\n]*")
+
+
+@functools.lru_cache(maxsize=1)  # is_resource_list, then _run_json, on the same text
+def _json_cut(text: str) -> _Cut | None:
+    """The items of a ResourceList written as JSON, cut at their values (found by the json module, one
+    item at a time), or None when the text is no such list with items. Each item is a document of
+    its own for the pipeline, as a `---` then a JSON object is for plain render: it reads every
+    one, and edits a workload in place, still JSON. JSON strings hold no line break, so no line of
+    an item starts another document; the list less its items must parse (as YAML) to the list."""
+    decoder = json.JSONDecoder()
+    spans: list[tuple[int, int]] = []
+    at = _BLANKS.match(text).end()  # type: ignore[union-attr]
+    if text[at : at + 1] != "{":
+        return None
+    at += 1
+    value_end = None  # of the root's last value
+    try:
+        while True:
+            at = _BLANKS.match(text, at).end()  # type: ignore[union-attr]
+            if text[at] == "}" and value_end is None:
+                return None  # no keys
+            key, at = decoder.raw_decode(text, at)
+            at = _BLANKS.match(text, at).end()  # type: ignore[union-attr]
+            if not isinstance(key, str) or text[at] != ":":
+                return None
+            at = _BLANKS.match(text, at + 1).end()  # type: ignore[union-attr]
+            if key == "items":
+                if spans or text[at] != "[":
+                    return None
+                at += 1
+                while True:
+                    at = _BLANKS.match(text, at).end()  # type: ignore[union-attr]
+                    item, end = decoder.raw_decode(text, at)
+                    if not isinstance(item, dict):
+                        return None
+                    spans.append((at, end))
+                    at = _BLANKS.match(text, end).end()  # type: ignore[union-attr]
+                    if text[at] != ",":
+                        break
+                    at += 1
+                if text[at] != "]":
+                    return None
+                at += 1
+            else:
+                _, at = decoder.raw_decode(text, at)
+            value_end = at
+            at = _BLANKS.match(text, at).end()  # type: ignore[union-attr]
+            if text[at] == "}":
+                break
+            if text[at] != ",":
+                return None
+            at += 1
+    except (ValueError, IndexError):  # JSONDecodeError is a ValueError
+        return None
+    if not spans or text[at + 1 :].strip(" \t\r\n"):
+        return None
+    try:
+        data = yamldoc.load(text[: spans[0][0]] + text[spans[-1][1] :])
+    except yamldoc.YAMLError:
+        return None
+    if not isinstance(data, dict) or data.get("kind") != KIND or data.get("apiVersion") not in API_VERSIONS or data.get("items") != []:
+        return None
+    starts = [start for start, _ in spans]
+    items: list[_Item] = [_JSONItem(text[start:stop], end - start, 0, 0) for (start, end), stop in zip(spans, [*starts[1:], spans[-1][1]])]
+    last = spans[-1][1]
+    return _JSONCut(text[: starts[0]], items, text[last:], data, value_end - last)
 
 
 class _LazyItems(Sequence[Any]):
