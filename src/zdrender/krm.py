@@ -330,11 +330,11 @@ def _node_cut(text: str, parsed: yamldoc.Parsed) -> _Cut | None:
 
 
 # What `_pieces_cut` reads, after a line break (see `_left_of`); a piece is searched with one in front.
-_ITEMS_KEY = re.compile(krmread.ITEMS_KEY.pattern.decode(), re.MULTILINE)
+_ITEMS_KEY = re.compile(krmread.ITEMS_KEY.decode(), re.MULTILINE)
 # libyaml's anchor: `&` then letters, digits, `_` or `-`, after a blank or an indicator. No anchor, no alias.
 _ANCHOR = re.compile(r"&[0-9A-Za-z_-]")
 _ANCHOR_AFTER = " \t\r\n[{,:?-"
-_CONTENT_LINE = re.compile(krmread.CONTENT_LINE.pattern.decode())
+_CONTENT_LINE = re.compile(krmread.CONTENT_LINE.decode())
 _NO_MAPPING = "{[&*!|>-"  # what starts an item that is no block mapping (or one with an anchor or tag)
 
 

@@ -27,18 +27,23 @@ HEAD_BLOCK = 1 << 16  # a list's head is read in blocks this small: what any oth
 HEAD_LIMIT = 1 << 20  # bytes read before `items:` at most, for the input to be read as a list
 
 # The lines the cut reads, each matched from the line break before it: a pattern that starts with a
-# literal is searched for far faster than one that starts with `^` (see stream._SEPARATOR).
-ITEMS_KEY = re.compile(rb"\nitems[ \t]*:[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)  # `items:`, its value below
-AFTER_ITEMS = re.compile(rb"\n(?![ \t\r\n#]|-(?:[ \t\r\n]|$))", re.MULTILINE)  # no blank, comment or `-` line
-CONTENT_LINE = re.compile(rb"\n( *)[^ \t\r\n#]")  # a line with more than a comment: its indentation
-_KIND_KEY = re.compile(rb"\nkind[ \t]*:")
-_LIST_KIND = re.compile(rb"\nkind:[ \t]*([\"']?)ResourceList\1[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+# literal is searched for far faster than one that starts with `^` (see stream._SEPARATOR). Compiled
+# when first used (`_re`): a stream that is no list is handed on before any is.
+ITEMS_KEY = rb"\nitems[ \t]*:[ \t]*(?:#[^\r\n]*)?\r?$"  # `items:`, its value below
+AFTER_ITEMS = rb"\n(?![ \t\r\n#]|-(?:[ \t\r\n]|$))"  # no blank, comment or `-` line
+CONTENT_LINE = rb"\n( *)[^ \t\r\n#]"  # a line with more than a comment: its indentation
+_KIND_KEY = rb"\nkind[ \t]*:"
+_LIST_KIND = rb"\nkind:[ \t]*([\"']?)ResourceList\1[ \t]*(?:#[^\r\n]*)?\r?$"
 
 
 @functools.cache
+def _re(pattern: bytes) -> re.Pattern[bytes]:
+    return re.compile(pattern, re.MULTILINE)
+
+
 def item_start(dash: int) -> re.Pattern[bytes]:
     """The line break before an item's `-` at column `dash`."""
-    return re.compile(rb"\n {%d}-(?=[ \t\r\n]|$)" % dash, re.MULTILINE)
+    return _re(rb"\n {%d}-(?=[ \t\r\n]|$)" % dash)
 
 
 class Pieces:
@@ -128,15 +133,19 @@ class _Cutter:
         key = None  # the `items:` line
         while key is None:
             self.more(min(self.block, HEAD_BLOCK) if self.gate else None)
+            if self.gate and b"ResourceList" not in self.buffer:  # no list's head yet
+                if self.eof or len(self.buffer) > HEAD_BLOCK:
+                    return self.give_up()  # a plain stream, handed on before any pattern is compiled
+                continue
             known = self.known()
-            key = ITEMS_KEY.search(self.buffer, 0, known)
+            key = _re(ITEMS_KEY).search(self.buffer, 0, known)
             if key is None and (self.eof or (self.gate and len(self.buffer) > HEAD_LIMIT)):
                 return self.give_up()
             if self.gate and (self.buffer.startswith(b"\n" + stream.BOM_UTF8) or not _list_head(self.buffer, key.start() if key else known, key is not None)):
                 return self.give_up()
         first = None  # the first line with content after it: an item's `-` line, or no item list
         while True:
-            first = CONTENT_LINE.search(self.buffer, key.end(), self.known())
+            first = _re(CONTENT_LINE).search(self.buffer, key.end(), self.known())
             if first is not None or self.eof:
                 break
             self.more()
@@ -152,7 +161,7 @@ class _Cutter:
         scan = 1  # from the line break after the first line of the item being read
         while True:
             known = self.known()
-            after = AFTER_ITEMS.search(self.buffer, scan, known)
+            after = _re(AFTER_ITEMS).search(self.buffer, scan, known)
             if after is not None and after.end() == known and not self.eof:
                 after = None  # the line after it is not read yet
             stop = after.start() + 1 if after is not None else known
@@ -174,5 +183,5 @@ class _Cutter:
 def _list_head(buffer: bytearray, end: int, complete: bool) -> bool:
     """Whether the lines before `end` may be the head of a ResourceList: each line at column 0 that
     is a `kind` key names ResourceList, and (once the head is `complete`) there is one."""
-    kinds = [found.start() for found in _KIND_KEY.finditer(buffer, 0, end)]
-    return all(_LIST_KIND.match(buffer, k) for k in kinds) and (bool(kinds) or not complete)
+    kinds = [found.start() for found in _re(_KIND_KEY).finditer(buffer, 0, end)]
+    return all(_re(_LIST_KIND).match(buffer, k) for k in kinds) and (bool(kinds) or not complete)
