@@ -9,8 +9,10 @@ the lines of patched workloads change.
 
 Each item's text is cut out of the list (from its `-` line to the next), dedented, and the items go
 through the pipeline as a stream of their own: only workloads and their context are parsed, and
-edits re-parse one item, not the whole list (on a 2 MB list: 0.65 s instead of 7 s). Lists whose
-text cannot be cut that way (flow style, aliases, comments left of the items) are patched as one
+edits re-parse one item, not the whole list (on a 2 MB list: 0.65 s instead of 7 s). On stdin the
+list is cut as its bytes arrive (krmread): it is held as its items' strings, never as one str, and
+written back piece by piece. A list written as JSON is cut at its items' values the same way. Lists
+whose text cannot be cut (YAML flow style, aliases, comments left of the items) are patched as one
 document under `/items/N`, like a `kind: List`. New documents from rules (a PodDisruptionBudget) are
 appended to `items` without path annotations: kpt writes them to `<kind>_<name>.yaml`, kustomize
 takes them as new resources. Findings become `results` (kyaml's `framework.Result`).
