@@ -172,18 +172,19 @@ def _input_error(doc: stream.Document, err: yamldoc.YAMLError) -> InputError:
     return InputError(f"{where}{line}: {err.message}; fix the YAML of this document")
 
 
-def run(text: str | stream.Stream, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True) -> Result:
+def run(text: str | stream.Stream, settings: Settings, *, parse_all: bool = False, rules: Iterable[ModuleType] = REGISTRY, keep_nodes: bool = True, keep_found: bool = False) -> Result:
     """One pass over a stream, given as text or as documents (runner.read_stream). keep_nodes=False
     (render, check, explain) parses each workload when its turn comes and releases every document's node
     graph and data (~25x its text in memory) once planned: only one is alive at a time, and what stays
-    is the documents' text, their edits and findings."""
+    is the documents' text, their edits and findings; with keep_found, a document with findings keeps
+    its data (not its nodes: `parsed.root` is None), which KRM mode's results read."""
     if isinstance(text, stream.Stream):
         parsed_stream, cr_only = text, text.cr_only
     else:
         cr_only = stream.cr_only(text)  # old Mac line ends: split, read and edit as LF, written back as CR
         parsed_stream = stream.split(text.replace("\r", "\n") if cr_only else text)
         del text  # a caller that passes its only reference frees the stream's text here
-    result = _run(parsed_stream, settings, parse_all=parse_all, rules=tuple(rules), keep_nodes=keep_nodes)
+    result = _run(parsed_stream, settings, parse_all=parse_all, rules=tuple(rules), keep_nodes=keep_nodes, keep_found=keep_found)
     if cr_only:
         for document in result.documents:
             document.document.text = document.document.text.replace("\n", "\r")
@@ -192,7 +193,7 @@ def run(text: str | stream.Stream, settings: Settings, *, parse_all: bool = Fals
     return result
 
 
-def _run(parsed_stream: stream.Stream, settings: Settings, *, parse_all: bool, rules: tuple[ModuleType, ...], keep_nodes: bool) -> Result:
+def _run(parsed_stream: stream.Stream, settings: Settings, *, parse_all: bool, rules: tuple[ModuleType, ...], keep_nodes: bool, keep_found: bool = False) -> Result:
     results = [DocumentResult(document=d, output=d.text) for d in parsed_stream.documents]
     context = StreamContext()
     deferred: set[int] = set()  # parsed (again) when planned
@@ -236,7 +237,10 @@ def _run(parsed_stream: stream.Stream, settings: Settings, *, parse_all: bool, r
         if result.parsed is not None and result.parsed.data is not None:
             _plan_document(result, settings, context, rules)
         if not keep_nodes:
+            data = result.data if keep_found and result.findings else None
             result.release()
+            if data is not None:
+                result.parsed = yamldoc.Parsed(None, data, set(), False)
     return Result(stream=parsed_stream, documents=results)
 
 

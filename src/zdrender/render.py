@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .runner import fail, read_stream, settings_from_args
+from .runner import fail, read_with, settings_from_args
 
 TYPE_CHECKING = False  # typing's, without importing typing on the render path (record.py says why)
 if TYPE_CHECKING:
@@ -26,19 +26,26 @@ def render(
     verbose: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    from . import pipeline, stream
+    from . import krmread, pipeline, stream
     from . import report as reports
     from .settings import SettingsError
 
     report = report or os.environ.get("ZDRENDER_REPORT") or None
+    settings_for = lambda fc: settings_from_args(kube_version, assignments, config, fc)  # noqa: E731
     try:
-        documents = read_stream("-")
+        documents = read_with("-", krmread.read_utf8)  # a ResourceList comes in pieces, cut at its items
+        if isinstance(documents, krmread.Pieces):
+            from . import krm  # imported only for a stream that may be a ResourceList: a plain render does not pay for it
+
+            if krm.is_cut_list(documents):
+                return _render_krm(documents, settings_for, report, quiet, verbose)
+            documents = stream.split(documents.join())
         text = _resource_list_text(documents)
-        if text is not None:  # krm.py is imported only then: a plain render does not pay for it
+        if text is not None:
             from . import krm
 
             if krm.is_resource_list(text):  # kustomize / kpt call us as a KRM function
-                return _render_krm(text, lambda fc: settings_from_args(kube_version, assignments, config, fc), report, quiet, verbose)
+                return _render_krm(text, settings_for, report, quiet, verbose)
         settings = settings_from_args(kube_version, assignments, config)
         result = pipeline.run(documents, settings, keep_nodes=False)
         # An edit is new text: it must encode before the first byte goes out. Every document is encoded
@@ -85,14 +92,20 @@ def _write_report(report: str, findings) -> None:
         raise fail(f"cannot write the report {report}: {err.strerror}; fix --report or $ZDRENDER_REPORT") from None
 
 
-def _render_krm(text: str, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
+def _render_krm(source, settings_for, report: str | None, quiet: bool, verbose: bool) -> None:
     """KRM function mode: stdout is always a ResourceList (with an error result on failure), and
-    only the exit code tells kustomize and kpt that it failed."""
+    only the exit code tells kustomize and kpt that it failed. The list is written piece by piece
+    (most of them the input's items), never joined."""
     from . import krm
     from . import report as reports
 
-    outcome = krm.run(text, settings_for)
-    sys.stdout.buffer.write(outcome.output.encode("utf-8"))
+    outcome = krm.run(source, settings_for)
+    for piece in outcome.pieces:  # new text must encode before the first byte goes out (ASCII always does)
+        if not piece.isascii():
+            piece.encode("utf-8")
+    out = sys.stdout.buffer
+    for piece in outcome.pieces:
+        out.write(piece.encode("utf-8"))
     sys.stdout.flush()
     if outcome.error is not None:
         raise fail(outcome.error, report=report)

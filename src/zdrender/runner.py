@@ -55,11 +55,17 @@ def read_stream(path: str) -> Stream:
     once, never as one str or as bytes beside its documents."""
     from . import stream
 
+    return read_with(path, stream.read_utf8)
+
+
+def read_with(path: str, reader: Callable[[Callable[[int], bytes]], T]) -> T:
+    """What `reader` makes of the input's bytes, read in blocks by the function it is given; errors as
+    read_input gives them."""
     try:
         if path == "-":
-            return stream.read_utf8(sys.stdin.buffer.read)
+            return reader(sys.stdin.buffer.read)
         with open(path, "rb") as handle:
-            return stream.read_utf8(handle.read)
+            return reader(handle.read)
     except OSError as err:
         raise ValueError(f"cannot read {path}: {err.strerror}") from None
     except UnicodeDecodeError as err:  # `object` holds the stream up to the byte
