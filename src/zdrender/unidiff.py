@@ -42,10 +42,10 @@ def unified_pieces(pairs: Iterable[tuple[str, str]], name: str, *, context: int 
     if not chunks.changed:
         return ""
     name = name.lstrip("/")
-    out = [f"--- a/{name}\n", f"+++ b/{name}\n"]
+    hunks = [f"--- a/{name}\n+++ b/{name}\n"]
     for group in _grouped(chunks.opcodes(), context):
         first, last = group[0], group[-1]
-        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        out = [f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"]
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 out += [" " + line for line in chunks.lines(i1, i2, after=False)]
@@ -54,8 +54,10 @@ def unified_pieces(pairs: Iterable[tuple[str, str]], name: str, *, context: int 
                 out += ["-" + line for line in chunks.lines(i1, i2, after=False)]
             if tag in ("replace", "insert"):
                 out += ["+" + line for line in chunks.lines(j1, j2, after=True)]
-    # A last line without a newline gets the marker that `patch` and `git apply` expect.
-    return "".join(line if line.endswith("\n") else line + "\n" + NO_NEWLINE for line in out)
+        # Joined hunk by hunk: each line is a str object (~50 bytes over its text) only while its hunk is
+        # built. A last line without a newline gets the marker that `patch` and `git apply` expect.
+        hunks.append("".join(line if line.endswith("\n") else line + "\n" + NO_NEWLINE for line in out))
+    return "".join(hunks)
 
 
 def _whole_lines(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
