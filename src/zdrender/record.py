@@ -17,6 +17,7 @@ with typing's.
 
 from __future__ import annotations
 
+import sys
 from collections import namedtuple
 
 
@@ -46,6 +47,8 @@ class _NamedTupleType(type):
     def __new__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, object]) -> type:
         if not bases:  # NamedTuple itself
             return super().__new__(cls, name, bases, namespace)
+        if "__annotations__" not in namespace and sys.version_info >= (3, 14):  # deferred there (PEP 649)
+            raise TypeError(f"{name}: record.NamedTuple reads the class body's annotations; add `from __future__ import annotations`")
         fields = list(namespace.get("__annotations__", {}))  # type: ignore[call-overload]
         defaults = [namespace[field] for field in fields if field in namespace]
         built = namedtuple(name, fields, defaults=defaults, module=str(namespace["__module__"]))  # type: ignore[misc]
