@@ -43,11 +43,8 @@ def settings_from_args(kube_version: str | None, assignments: list[str] | None, 
 
 
 def read_input(path: str) -> str:
-    data = _read_bytes(path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ValueError(_not_utf8(path, data, err)) from None
+    """The whole input as one str (commands that need no documents: a HelmRelease file, say)."""
+    return read_with(path, lambda read: read(-1).decode("utf-8"))
 
 
 def read_stream(path: str) -> Stream:
@@ -70,16 +67,6 @@ def read_with(path: str, reader: Callable[[Callable[[int], bytes]], T]) -> T:
         raise ValueError(f"cannot read {path}: {err.strerror}") from None
     except UnicodeDecodeError as err:  # `object` holds the stream up to the byte
         raise ValueError(_not_utf8(path, err.object, err)) from None
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror}") from None
 
 
 def _not_utf8(path: str, data: bytes, err: UnicodeDecodeError) -> str:
